@@ -1,0 +1,284 @@
+// The two contracts every side of sysabi meets at (DESIGN.md "The one picture"):
+// a Case says what to do and carries no expectation; an Observation says what happened.
+// Targets (sim, native, emulators) implement the small Target interface below.
+// 64-bit values are bigint here and hex strings in JSON (see harness/json.ts).
+
+import type { Abi, SettableFlag } from '../abi/constants.js';
+export type { Abi } from '../abi/constants.js';
+
+/** General registers, by their 64-bit names. i386 code sees the low 32 bits (eax = rax). */
+export const GPRS64 = [
+  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+] as const;
+export type Gpr = (typeof GPRS64)[number];
+/** The registers 32-bit code can see, by their 64-bit names. */
+export const GPRS32: readonly Gpr[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp'];
+export const SEGS = ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const;
+export type Seg = (typeof SEGS)[number];
+export const REG_NAMES = [...GPRS64, 'rip', 'rflags', ...SEGS, 'fs_base', 'gs_base'] as const;
+export type RegName = (typeof REG_NAMES)[number];
+/** 32-bit aliases accepted in specs; they name the low 32 bits of the 64-bit register. */
+export const REG32_ALIASES: Record<string, RegName> = {
+  eax: 'rax', ebx: 'rbx', ecx: 'rcx', edx: 'rdx', esi: 'rsi', edi: 'rdi', ebp: 'rbp', esp: 'rsp',
+  eip: 'rip', eflags: 'rflags',
+};
+/** A register file: only the registers a side knows are present. */
+export type RegFile = Partial<Record<RegName, bigint>>;
+
+/** Syscall argument registers per ABI (ABI-FACTS §1). */
+export const ARG_REGS: Record<'64' | '32', readonly Gpr[]> = {
+  '64': ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'],
+  '32': ['rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp'],
+};
+
+/**
+ * How the case enters the kernel.
+ * - syscall:  the SYSCALL instruction, executed in the case's code mode.
+ * - int80:    `int $0x80`, executed in the case's code mode (from 64-bit code for x86_64).
+ * - sysenter: a raw SYSENTER (no stable ABI; used for fault cases).
+ * - vdso:     i386 only: `call *AT_SYSINFO` (__kernel_vsyscall), the kernel-chosen fast path.
+ * - vdso_fn:  a C call of a vDSO function named by Case.symbol, arguments by the C ABI.
+ * - vsyscall: x86_64 only: a call into the legacy vsyscall page at Case.vsyscallAddr.
+ * - sigreturn: deliver a signal, overwrite the saved frame with Case.sigreturn, return through
+ *             rt_sigreturn (how RT-01 reaches a non-canonical RIP).
+ * - exec:     start a fresh static program and report its very first register state (RG-07).
+ */
+export const ENTRIES = ['syscall', 'int80', 'sysenter', 'vdso', 'vdso_fn', 'vsyscall', 'sigreturn', 'exec'] as const;
+export type Entry = (typeof ENTRIES)[number];
+
+/** CPU mode the entry instruction runs in: a 64-bit process may far-call into 32-bit code. */
+export type CodeMode = '64' | 'compat';
+
+/**
+ * An input value that a target resolves at run time, because only the target knows it
+ * (addresses of its buffers, its fds, its pid). Resolved value =
+ *   ((base + add) | or) truncated to the register width of the case's code.
+ */
+export interface Operand {
+  /** A literal value; when `ref` is absent this is the base. */
+  lit?: bigint;
+  /**
+   * buf:   address of the memory region `name`
+   * unmapped: an address with no mapping (at least one page on either side unmapped)
+   * fd:    the descriptor `name` (see Case.fds; `null` is always available)
+   * pid / tid / ppid / uid / gid: the process's ids
+   * rflags_in: the RFLAGS value loaded before the entry (for sigreturn frames)
+   */
+  ref?: 'buf' | 'unmapped' | 'fd' | 'pid' | 'tid' | 'ppid' | 'uid' | 'gid' | 'rflags_in';
+  name?: string;
+  add?: bigint;
+  or?: bigint;
+}
+
+/** A memory region the target maps for the case. */
+export interface MemRegion {
+  name: string;
+  /** Size in bytes (> 0). */
+  size: number;
+  /** Initial bytes, as lowercase hex; shorter than size → the rest is `fill`. */
+  hex: string;
+  fill: number;
+  prot: 'r' | 'rw' | 'none';
+  /**
+   * anywhere: the target's choice; low32: below 4 GiB (so 32-bit pointers reach it);
+   * end_of_page: the region ends exactly at a page boundary and the next page is unmapped.
+   */
+  place: 'anywhere' | 'low32' | 'end_of_page';
+  /** Fixed address (MAP_FIXED_NOREPLACE); overrides place. */
+  at?: bigint;
+  /** Read the region back after the call into Observation.memory[name]. */
+  readback: boolean;
+}
+
+/** A file descriptor the target opens fresh for the case. `null` (/dev/null) always exists. */
+export interface FdSpec {
+  name: string;
+  /** null: /dev/null O_RDWR; file: a private regular file holding `hex`, O_RDWR, offset 0;
+   *  pipe: a pipe whose write end holds `hex` unread; opens `<name>.r` and `<name>.w`;
+   *  closed: a number that is not an open descriptor. */
+  kind: 'null' | 'file' | 'pipe' | 'closed';
+  hex: string;
+}
+
+/** Signal set-up done before the call. */
+export interface SignalSetup {
+  /** Disposition per signal number; 'record' installs an SA_SIGINFO handler that records delivery. */
+  actions: Record<number, 'default' | 'ignore' | 'record'>;
+  /** Signals blocked (sigprocmask) during the call. */
+  blocked: number[];
+}
+
+/** Everything a target needs to run one case — and no expectation. */
+export interface Case {
+  /** `<spec id>/<case slug>@<abi>`; unique in a run. */
+  id: string;
+  spec: string;
+  abi: Abi;
+  entry: Entry;
+  code: CodeMode;
+  /** The value loaded into RAX (EAX for 32-bit code) before the entry, all 64 bits. */
+  nr: bigint;
+  /** Syscall name when the case called by name (for display; targets use `nr`). */
+  callName?: string;
+  /** Initial general-register values (entry-specific registers already placed: args, nr). */
+  regs: Partial<Record<Gpr, Operand>>;
+  /** The full RFLAGS value loaded (POPF) immediately before the entry instruction. */
+  rflags: bigint;
+  /** The flags the case asked for, for display (already included in `rflags`). */
+  flags: SettableFlag[];
+  memory: MemRegion[];
+  fds: FdSpec[];
+  signals: SignalSetup;
+  /** vdso_fn: the symbol to call; vsyscall: the address to call. */
+  symbol?: string;
+  vsyscallAddr?: bigint;
+  /** Place the entry instruction so that the instruction after it starts at this address. */
+  placeNextIp?: bigint;
+  /** sigreturn: registers written into the signal frame before rt_sigreturn. */
+  sigreturn?: Partial<Record<RegName, Operand>>;
+  /** Run in a forked child: the case changes the process for good or may kill it. */
+  isolate: boolean;
+  /** Per-case time limit in milliseconds. */
+  timeoutMs: number;
+}
+
+/** Signal information, as an SA_SIGINFO handler sees it. */
+export interface SignalInfo {
+  signo: number;
+  code: number;
+  errno: number;
+  /** si_addr (SIGSEGV/SIGBUS/SIGILL/SIGTRAP) or si_call_addr (SIGSYS). */
+  addr?: bigint;
+  /** SIGSYS: si_syscall and si_arch. */
+  syscall?: number;
+  arch?: number;
+  /** Registers from the ucontext the handler received. */
+  regs: RegFile;
+  /** Trap number and error code from the sigcontext, where known. */
+  trapno?: number;
+  err?: bigint;
+}
+
+/** Facts that expectations may name through `$` symbols. */
+export interface Env {
+  pid?: bigint;
+  tid?: bigint;
+  ppid?: bigint;
+  uid?: bigint;
+  gid?: bigint;
+  /** Address of the entry instruction and of the instruction after it. */
+  entry_ip?: bigint;
+  next_ip?: bigint;
+  /** Resolved addresses of memory regions and numbers of fds, by name. */
+  bufs?: Record<string, bigint>;
+  fds?: Record<string, bigint>;
+  unmapped?: bigint;
+  /** Anything else a target knows (e.g. vdso base, AT_SYSINFO). */
+  extra?: Record<string, bigint>;
+}
+
+export type Outcome =
+  | 'returned' // control came back to the instruction after the entry
+  | 'signal' // a synchronous signal stopped the case (Observation.signal)
+  | 'exited' // the (forked) case process exited (Observation.exit.code)
+  | 'killed' // the (forked) case process died of a signal (Observation.exit.signal)
+  | 'timeout' // the case exceeded its time limit and was killed
+  | 'error' // the target could not run the case (probe crash, garbage): a failure
+  | 'unsupported'; // the target cannot do what the case asks: a SKIP with `reason`
+
+export interface TraceEvent {
+  kind: string;
+  [field: string]: unknown;
+}
+
+/** What happened — one shape for every target. */
+export interface Observation {
+  id: string;
+  outcome: Outcome;
+  reason?: string;
+  /** Registers as loaded just before the entry instruction (rflags as read back). */
+  before: RegFile;
+  /** Registers right after control came back (returned outcome). */
+  after?: RegFile;
+  signal?: SignalInfo;
+  /** Number of SIGTRAPs (single-step traps) delivered while the case ran with TF. */
+  traps?: number;
+  /** Signals delivered to 'record' handlers, in order. */
+  delivered?: SignalInfo[];
+  exit?: { code?: number; signal?: number };
+  /** Memory read back after the call, lowercase hex, by region name. */
+  memory?: Record<string, string>;
+  env: Env;
+  events?: TraceEvent[];
+  /** Human-readable steps (the simulator's explanation of the path). */
+  steps?: string[];
+}
+
+export type Vendor = 'intel' | 'amd' | 'unknown';
+export type VsyscallMode = 'emulate' | 'xonly' | 'none';
+
+/** What a target is: kernel version, CPU vendor and configuration (DESIGN.md principle 3). */
+export interface Profile {
+  name: string;
+  /** Kernel version the target behaves as, "major.minor[.patch]". */
+  kernel: string;
+  vendor: Vendor;
+  /** ia32 emulation enabled (int $0x80, 32-bit processes). */
+  ia32: boolean;
+  /** x32 syscalls configured. */
+  x32: boolean;
+  vsyscall: VsyscallMode;
+  fred: boolean;
+  /** Further capabilities: 'seccomp', 'ptrace', 'fsgsbase', 'la57', ... */
+  features: string[];
+}
+
+export interface TargetInfo {
+  name: string;
+  /** The implementation's own version (an emulator's version string, the sim's version). */
+  version: string;
+  profile: Profile;
+  /** Which ABIs' code the target can run at all, and why not. */
+  abis: Record<Abi, { ok: boolean; reason?: string }>;
+}
+
+export interface RunContext {
+  signal?: AbortSignal;
+  /** Called once per finished case (for progress display). */
+  onObservation?(o: Observation): void;
+  /** Ask targets that can (the simulator) to fill Observation.steps. */
+  explain?: boolean;
+}
+
+/** Every implementation behind one tiny interface (cf. eshost). */
+export interface Target {
+  readonly name: string;
+  describe(): Promise<TargetInfo>;
+  /** Run cases; one Observation per Case, same order. Never throws for a case's failure. */
+  run(cases: readonly Case[], ctx?: RunContext): Promise<Observation[]>;
+  close?(): Promise<void>;
+}
+
+export type Status = 'pass' | 'fail' | 'skip' | 'xfail' | 'xpass' | 'error';
+
+export interface Diff {
+  /** What was compared, e.g. "rcx", "signal.signo", "memory.buf", "preserved rbx". */
+  field: string;
+  expected: string;
+  observed: string;
+  note?: string;
+}
+
+export interface Result {
+  caseId: string;
+  specId: string;
+  abi: Abi;
+  target: string;
+  status: Status;
+  /** Skip/xfail reason, or the failure's one-line summary. */
+  reason?: string;
+  diffs: Diff[];
+  observation?: Observation;
+  durationMs?: number;
+}
