@@ -123,6 +123,17 @@ export function isImplemented(abi: Abi, nr: number | bigint, kernelBits: 64 | 32
   return e !== null && e !== NI_SYSCALL;
 }
 
+/**
+ * i386 rows whose entry on a 64-bit kernel is an ia32-specific wrapper (sys_ia32_* or
+ * compat_sys_ia32_*, arch/x86/kernel/sys_ia32.c): it rebuilds arguments from 32-bit
+ * registers, e.g. pread64 joins a 64-bit offset from two halves. Since the wrapper is also
+ * the native entry for pread64 & co., compatDiffers alone does not find these rows.
+ */
+export function isIa32Wrapper(row: SyscallRow): boolean {
+  const e = row.abi === 'i386' ? effectiveEntry(row, 64) : null;
+  return e !== null && /^(compat_)?sys_ia32_/.test(e);
+}
+
 /** All rows of an ABI, ascending by number. */
 export function rows(abi: Abi): readonly SyscallRow[] {
   return checkAbi(abi).rows;
