@@ -1,0 +1,178 @@
+// Target registry: turns a target spec on the command line (`name[:param]`, e.g. `sim`,
+// `sim:linux-7.0-amd`, `native`) into a Target, and knows which targets `make check` runs
+// by default. Adding an implementation is one registerTarget() call (see README "Adding a target").
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Target } from '../contracts.js';
+
+/** What a factory may use besides its parameter. */
+export interface TargetContext {
+  /** Profile that a bare `sim` stands for (`--sim-profile`). */
+  simProfile?: string;
+  /** Where the compiled probes live (native and wrapped targets). */
+  probeDir?: string;
+  /** Directory relative paths in a parameter are resolved against. */
+  cwd?: string;
+}
+
+export interface TargetKind {
+  /** One line for `sysabi run --help`. */
+  summary: string;
+  /** Parameter a bare `kind` stands for, if any (computed, since --sim-profile changes it). */
+  defaultParam?: (ctx: TargetContext) => string | undefined;
+  /** A parameter is mandatory (`exec:CMD`, `module:PATH`). */
+  paramRequired?: boolean;
+  /** Build the target. Throw TargetUnavailableError when it cannot exist on this machine. */
+  create(param: string | undefined, ctx: TargetContext): Promise<Target>;
+}
+
+/** The target cannot run here (module missing, emulator not installed, wrong platform): a SKIP. */
+export class TargetUnavailableError extends Error {
+  override name = 'TargetUnavailableError';
+}
+
+const kinds = new Map<string, TargetKind>();
+
+/** Register (or replace) a target kind. */
+export function registerTarget(kind: string, def: TargetKind): void {
+  if (!/^[a-z][a-z0-9_-]*$/.test(kind)) throw new Error(`target kind "${kind}" must match [a-z][a-z0-9_-]*`);
+  kinds.set(kind, def);
+}
+
+export function targetKinds(): ReadonlyMap<string, TargetKind> {
+  return kinds;
+}
+
+export interface ParsedTargetSpec {
+  kind: string;
+  param?: string;
+  /** Canonical name used in reports and expectation file names, e.g. `sim:linux-7.0-intel`. */
+  name: string;
+}
+
+/** Parse `kind[:param]`; throws a usage error (message only) for an unknown kind. */
+export function parseTargetSpec(spec: string, ctx: TargetContext = {}): ParsedTargetSpec {
+  const s = spec.trim();
+  const colon = s.indexOf(':');
+  const kind = colon < 0 ? s : s.slice(0, colon);
+  let param = colon < 0 ? undefined : s.slice(colon + 1);
+  const def = kinds.get(kind);
+  if (!def) {
+    throw new Error(`unknown target "${s}": expected one of ${[...kinds.keys()].map((k) => `"${k}"`).join(', ')}`);
+  }
+  if (param === '') param = undefined;
+  if (param === undefined) param = def.defaultParam?.(ctx);
+  if (param === undefined && def.paramRequired) throw new Error(`target "${kind}" needs a parameter: ${kind}:<${def.summary}>`);
+  return { kind, param, name: param === undefined ? kind : `${kind}:${param}` };
+}
+
+export type CreatedTarget =
+  | { ok: true; name: string; target: Target }
+  | { ok: false; name: string; reason: string; unavailable: boolean };
+
+/**
+ * Build a target from its spec. Never throws for a target problem: an unavailable target
+ * (module not there yet, emulator missing) is `unavailable: true` (the run SKIPs its cases);
+ * any other failure to construct it is `unavailable: false` (its cases become errors).
+ */
+export async function createTarget(spec: string | ParsedTargetSpec, ctx: TargetContext = {}): Promise<CreatedTarget> {
+  const p = typeof spec === 'string' ? parseTargetSpec(spec, ctx) : spec;
+  const def = kinds.get(p.kind)!;
+  try {
+    return { ok: true, name: p.name, target: await def.create(p.param, ctx) };
+  } catch (e) {
+    const unavailable = e instanceof TargetUnavailableError || isModuleMissing(e);
+    return { ok: false, name: p.name, reason: errorMessage(e), unavailable };
+  }
+}
+
+function isModuleMissing(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+function errorMessage(e: unknown): string {
+  if (isModuleMissing(e)) {
+    // Node's message names the missing file and the importer; the first line is enough.
+    return `target not available (${String((e as Error).message).split('\n')[0]})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Import a sibling module by a computed URL, so this file compiles and runs before that
+ * module exists (the sim and native targets land separately).
+ */
+async function importSibling(file: string): Promise<Record<string, unknown>> {
+  const url = new URL(file, import.meta.url).href;
+  return (await import(url)) as Record<string, unknown>;
+}
+
+function factoryFrom(mod: Record<string, unknown>, exportName: string, file: string): (opts: object) => Target {
+  const f = mod[exportName];
+  if (typeof f !== 'function') throw new TargetUnavailableError(`target not available (${file} does not export ${exportName}())`);
+  return f as (opts: object) => Target;
+}
+
+/** Profiles the sim target knows (harness/targets/sim.ts). */
+export const SIM_PROFILES = ['linux-7.0-intel', 'linux-7.0-amd', 'linux-4.16-intel', 'host'] as const;
+export const DEFAULT_SIM_PROFILE = 'linux-7.0-intel';
+
+/** Platforms whose kernel the native probes can test. */
+export function nativeSupported(platform: string = process.platform, arch: string = process.arch): boolean {
+  return platform === 'linux' && arch === 'x64';
+}
+
+registerTarget('sim', {
+  summary: `the reference simulator; profile: ${SIM_PROFILES.join(', ')}`,
+  defaultParam: (ctx) => ctx.simProfile ?? DEFAULT_SIM_PROFILE,
+  async create(param) {
+    const mod = await importSibling('./sim.js');
+    return factoryFrom(mod, 'createSimTarget', 'harness/targets/sim.ts')({ profile: param });
+  },
+});
+
+registerTarget('native', {
+  summary: 'the running kernel, through the compiled probes (x86-64 Linux)',
+  async create(param, ctx) {
+    if (param !== undefined) throw new Error(`target "native" takes no parameter (got "${param}")`);
+    if (!nativeSupported()) {
+      throw new TargetUnavailableError(`target not available (native needs x86-64 Linux; this is ${process.platform}/${process.arch})`);
+    }
+    const mod = await importSibling('./native.js');
+    return factoryFrom(mod, 'createNativeTarget', 'harness/targets/native.ts')(ctx.probeDir ? { probeDir: ctx.probeDir } : {});
+  },
+});
+
+// A JS/TS module implementing Target: `module:PATH`. The module exports `createTarget(opts)`
+// or a default export that is a Target or a factory returning one.
+registerTarget('module', {
+  summary: 'PATH of a JS/TS module exporting createTarget() or a default Target',
+  paramRequired: true,
+  async create(param, ctx) {
+    const url = pathToFileURL(resolve(ctx.cwd ?? process.cwd(), param!)).href;
+    const mod = (await import(url)) as Record<string, unknown>;
+    const candidate = mod.createTarget ?? mod.default;
+    const t = typeof candidate === 'function' ? await (candidate as (o: object) => Target | Promise<Target>)({ ...ctx }) : candidate;
+    if (!t || typeof (t as Target).run !== 'function' || typeof (t as Target).describe !== 'function') {
+      throw new Error(`module ${param} exports no Target (expected createTarget() or a default export with describe() and run())`);
+    }
+    return t as Target;
+  },
+});
+
+/**
+ * The targets `make check` runs when none is named: the simulator under the two 7.0
+ * vendor profiles and the host profile, plus the real kernel on x86-64 Linux.
+ */
+export function defaultTargets(platform: string = process.platform, arch: string = process.arch): string[] {
+  const t = ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host'];
+  if (nativeSupported(platform, arch)) t.push('native');
+  return t;
+}
+
+/** File-name form of a target name: `sim:linux-7.0-amd` → `sim-linux-7.0-amd`. */
+export function targetFileName(name: string): string {
+  return name.replace(/:/g, '-').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+}
