@@ -3,6 +3,7 @@
 // against the numbering facts of ABI-FACTS §1 and §4.
 
 import t from 'tap';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -222,4 +223,24 @@ t.test('TABLE_SOURCE matches the data and SOURCE.txt', async (t) => {
   for (const f of ['syscall_64.tbl', 'syscall_32.tbl']) {
     t.match(readFileSync(join(DATA, f), 'utf8'), /^# SPDX-License-Identifier: GPL-2\.0 WITH Linux-syscall-note/, `${f} keeps its SPDX line`);
   }
+});
+
+t.test('property: a number finds a row iff the .tbl has it (any 32-bit value, both signs)', async (t) => {
+  const known: Record<Abi, Set<number>> = {
+    x86_64: new Set(EXPECTED_FIELDS.x86_64.map((f) => Number(f[0]))),
+    x32: new Set(EXPECTED_FIELDS.x32.map((f) => Number(f[0]) + BIT)),
+    i386: new Set(EXPECTED_FIELDS.i386.map((f) => Number(f[0]))),
+  };
+  // Bias towards the interesting region (near 0 and near the x32 bit) as well as anywhere.
+  const nr = fc.oneof(fc.integer({ min: -16, max: 1100 }), fc.integer({ min: BIT - 16, max: BIT + 1100 }), fc.integer({ min: -(2 ** 31), max: 2 ** 32 }));
+  fc.assert(
+    fc.property(fc.constantFrom(...ABIS), nr, (abi, n) => {
+      const r = lookupNumber(abi, n);
+      if ((r !== undefined) !== known[abi].has(n)) return false;
+      if (isImplemented(abi, n) && (r === undefined || r.entry === null)) return false;
+      return lookupNumber(abi, BigInt(n)) === r;
+    }),
+    { numRuns: 5000 },
+  );
+  t.pass('5000 random numbers agree with the .tbl contents');
 });
