@@ -6,6 +6,11 @@
 export interface SegmentCache {
   selector: number;
   base: bigint;
+  /**
+   * The effective limit in bytes, as the hidden cache holds it (G already applied:
+   * raw 0xFFFFF with G=1 is 0xFFFFFFFF here). Descriptor.limit, by contrast, is the raw
+   * 20-bit field as stored in the table.
+   */
   limit: number;
   /** Descriptor type nibble (e.g. 0xB execute/read accessed code, 0x3 read/write accessed data). */
   type: number;
@@ -25,6 +30,7 @@ export interface SegmentCache {
 export interface Descriptor {
   kind: 'code' | 'data' | 'tss' | 'ldt' | 'null';
   base: bigint;
+  /** The raw 20-bit limit field (units of 4 KiB when g is set). */
   limit: number;
   type: number;
   dpl: number;
@@ -74,6 +80,41 @@ export interface CpuVendorTraits {
   sysretKeepsSsAttrs: boolean;
   /** FRED: SYSCALL/SYSENTER are events; RCX/R11 not written; SYSRET/SYSEXIT #UD. */
   fred: boolean;
+  /**
+   * SYSCALL in legacy (non-long) protected mode: Intel #UD; AMD enters at STAR[31:0]
+   * (AMD APM Vol. 3, SYSCALL "SYSCALL_LEGACY_MODE"). Absent means the vendor default.
+   */
+  syscallInLegacy?: 'ud' | 'star-eip';
+  /**
+   * Loading a NULL selector into DS/ES/FS/GS clears the hidden base (Intel; AMD only with
+   * CPUID NullSelectorClearsBase — Linux X86_BUG_NULL_SEG). Absent means the vendor default.
+   */
+  nullSelectorClearsBase?: boolean;
+  /**
+   * SYSRET executed outside 64-bit mode (compatibility or legacy mode, CPL 0): Intel #UD
+   * (the SDM requires CS.L = 1); AMD performs it (APM SYSRET, "SYSRET_LEGACY_MODE" and the
+   * long-mode path). Absent means: 'ud' when syscallInCompat is 'ud', else 'valid'.
+   */
+  sysretOutside64?: 'ud' | 'valid';
+}
+
+/**
+ * The parts of the 64-bit TSS that interrupt delivery reads (Intel SDM Vol. 3A §8.7 /
+ * §7.14.5 IST): the ring stacks RSP0–RSP2 and the seven IST pointers (index 1..7; 0 unused).
+ * ss0 is used only in legacy protected mode, where SS0:ESP0 come from the 32-bit TSS.
+ */
+export interface TssState {
+  rsp: [bigint, bigint, bigint];
+  ist: bigint[];
+  ss0: number;
+}
+
+/** FRED state (Intel FRED spec §5): where ring-3 events land. Not an MSR in MsrName. */
+export interface FredState {
+  /** IA32_FRED_CONFIG: bits 63:12 are the entry page; ring-3 events enter at its start. */
+  config: bigint;
+  /** IA32_FRED_RSP0: the stack for events from ring 3 (stack level 0). */
+  rsp0: bigint;
 }
 
 /** A fault raised by an instruction instead of completing it. */
@@ -97,7 +138,16 @@ export interface TraceStep {
 }
 
 /** The result of executing one instruction: the state changed in place, or a fault. */
-export type InsnResult = { ok: true } | { ok: false; fault: CpuFault };
+export type InsnResult =
+  | {
+      ok: true;
+      /**
+       * The instruction completed, but the next instruction fetch faults (AMD SYSRET to a
+       * non-canonical RCX: the #GP is taken at CPL3, with user state already loaded).
+       */
+      pending?: CpuFault;
+    }
+  | { ok: false; fault: CpuFault };
 
 /**
  * Memory as the CPU sees it (linear addresses, paging is the kernel layer's business).
