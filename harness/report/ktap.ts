@@ -36,8 +36,10 @@ function resultLine(n: number, r: Result): string {
 function diagLines(r: Result): string[] {
   const out: string[] = [];
   if (r.status === 'xpass') out.push(`XPASS: ${oneLine(r.reason ?? '')}`);
-  else if (r.status === 'fail' && r.reason) out.push(oneLine(r.reason));
-  for (const d of r.diffs) out.push(`${d.field}: expected ${d.expected}, observed ${d.observed}${d.note ? ` (${d.note})` : ''}`);
+  const diffs = r.diffs.map((d) => `${d.field}: expected ${d.expected}, observed ${d.observed}${d.note ? ` (${d.note})` : ''}`);
+  // The checker's one-line reason often is the first diff; say it once.
+  if (r.status === 'fail' && r.reason && !diffs.includes(oneLine(r.reason))) out.push(oneLine(r.reason));
+  out.push(...diffs);
   out.push(`reproduce: ${reproduceCommand(r)}`);
   return out;
 }
