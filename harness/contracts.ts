@@ -109,6 +109,21 @@ export interface SignalSetup {
   blocked: number[];
 }
 
+/** One classic-BPF instruction (struct sock_filter): the same for every target. */
+export interface BpfInsn {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+/** seccomp filters to install, in order (the last installed runs first in precedence ties). */
+export interface SeccompSetup {
+  /** 'filter': SECCOMP_SET_MODE_FILTER per program; 'strict': SECCOMP_SET_MODE_STRICT. */
+  mode: 'filter' | 'strict';
+  filters: BpfInsn[][];
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -137,6 +152,8 @@ export interface Case {
   placeNextIp?: bigint;
   /** sigreturn: registers written into the signal frame before rt_sigreturn. */
   sigreturn?: Partial<Record<RegName, Operand>>;
+  /** seccomp set-up before the call (issue 7): installed in order, after NO_NEW_PRIVS. */
+  seccomp?: SeccompSetup;
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
