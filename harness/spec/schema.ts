@@ -1,0 +1,243 @@
+// The zod@4 schema of a spec file (docs/spec-language.md is the prose version of it).
+// Objects are strict so a typo is refused instead of silently ignored; names that form a
+// closed set (registers, errno, signals, flags, ABIs) are enums so editors complete them
+// through specs/schema.json. Symbols that depend on context (syscall names per ABI, tags
+// from specs/tags.yaml, `$symbols`, input-value syntax) are checked by load.ts.
+// YAML integers arrive as bigint (yaml `intAsBigInt: true`) so 64-bit values stay exact.
+
+import { z } from 'zod';
+import { ABIS, ERRNO, SIGNALS, SI_CODES, FLAG_NAMES, SETTABLE_FLAGS } from '../../abi/constants.js';
+import { ENTRIES, REG_NAMES, REG32_ALIASES } from '../contracts.js';
+import { CATALOGUE_IDS } from './catalogue.js';
+
+type NonEmpty = [string, ...string[]];
+const names = (o: object): NonEmpty => Object.keys(o) as NonEmpty;
+
+/** `{placeholder}`: a value that `vary` fills in. */
+export const PLACEHOLDER_RE = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const Placeholder = z.string().regex(PLACEHOLDER_RE, 'a {placeholder} filled by vary');
+/** A closed-set name, or a placeholder that vary fills in. */
+const nameOr = (values: readonly string[]) =>
+  z.union([z.enum(values as NonEmpty), Placeholder]);
+
+/** An integer (decimal, 0x hex, negative) or an integer written as a string ("0x5a5a_0000"). */
+export const IntLike = z.union([z.bigint(), z.string()]);
+/** An input value: integer, or a symbolic string (buf:NAME+8, fd:null, pid, unmapped, ...). */
+export const Value = z.union([z.bigint(), z.string()]);
+
+export const ABI_ENUM = z.enum(ABIS);
+const AbiList = z.union([z.array(nameOr(ABIS)).min(1), nameOr(ABIS)]);
+
+/** Register names a spec may write: 64-bit names and 32-bit aliases. */
+export const GPR_KEYS = [
+  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+  'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp',
+] as const;
+export const ALL_REG_KEYS: string[] = [...REG_NAMES, ...Object.keys(REG32_ALIASES)];
+const regShape = <T extends z.ZodType>(keys: readonly string[], t: T) =>
+  Object.fromEntries(keys.map((k) => [k, t.optional()])) as Record<string, z.ZodOptional<T>>;
+
+// ---- requirements ------------------------------------------------------------------
+
+/** Target capabilities a spec may require (Profile.features). */
+export const FEATURES = [
+  'seccomp', 'ptrace', 'fsgsbase', 'la57', 'rdpid', 'sysenter32', 'syscall32', 'umip',
+  'pku', 'shstk', 'user_notif', 'sysemu', 'get_syscall_info',
+] as const;
+export const VSYSCALL_MODES = ['emulate', 'xonly', 'none'] as const;
+
+export const RequiresSchema = z.strictObject({
+  kernel: z.string().optional(),
+  vendor: z.enum(['intel', 'amd']).optional(),
+  ia32: z.boolean().optional(),
+  x32: z.boolean().optional(),
+  vsyscall: z.union([z.array(z.enum(VSYSCALL_MODES)).min(1), z.enum(VSYSCALL_MODES)]).optional(),
+  fred: z.boolean().optional(),
+  features: z.array(z.enum(FEATURES)).optional(),
+  destructive: z.boolean().optional(),
+});
+
+// ---- case inputs -------------------------------------------------------------------
+
+const RegsMap = z.strictObject({ sentinel: z.boolean().optional(), ...regShape(GPR_KEYS, Value) });
+const RegsSchema = z.union([z.literal('sentinel'), RegsMap]);
+
+export const MemRegionSchema = z.strictObject({
+  size: IntLike.optional(),
+  text: z.string().optional(),
+  hex: z.string().optional(),
+  fill: IntLike.optional(),
+  prot: z.enum(['rw', 'r', 'none']).optional(),
+  place: z.enum(['anywhere', 'low32', 'end_of_page']).optional(),
+  at: IntLike.optional(),
+  readback: z.boolean().optional(),
+});
+
+export const FdSchema = z.strictObject({
+  file: z.string().optional(),
+  file_hex: z.string().optional(),
+  pipe: z.string().optional(),
+  closed: z.literal(true).optional(),
+});
+
+const LocalName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
+const SignalNameOr = nameOr(names(SIGNALS));
+
+// ---- expectations ------------------------------------------------------------------
+
+/** An expected value: integer, `$symbol[+-N]`, a name where the field holds a name, or a matcher map. */
+export type MatcherInput =
+  | bigint
+  | string
+  | {
+      errno?: string | bigint;
+      ok?: true;
+      one_of?: MatcherInput[];
+      not?: MatcherInput;
+      range?: [bigint | string, bigint | string];
+      min?: bigint | string;
+      max?: bigint | string;
+      mask?: bigint | string;
+      eq?: bigint | string;
+    };
+export const MatcherSchema: z.ZodType<MatcherInput> = z.lazy(() =>
+  z.union([
+    z.bigint(),
+    z.string(),
+    z.strictObject({
+      errno: z.union([nameOr(names(ERRNO)), z.bigint()]).optional(),
+      ok: z.literal(true).optional(),
+      one_of: z.array(MatcherSchema).min(1).optional(),
+      not: MatcherSchema.optional(),
+      range: z.tuple([IntLike, IntLike]).optional(),
+      min: IntLike.optional(),
+      max: IntLike.optional(),
+      mask: IntLike.optional(),
+      eq: IntLike.optional(),
+    }),
+  ]),
+);
+
+const RegListName = nameOr(ALL_REG_KEYS);
+export const PreservedSchema = z.union([
+  z.literal('all'),
+  z.array(RegListName),
+  z.strictObject({ all_but: z.array(RegListName) }),
+]);
+
+const FlagName = nameOr(FLAG_NAMES);
+export const FlagsExpectSchema = z.strictObject({
+  set: z.array(FlagName).optional(),
+  clear: z.array(FlagName).optional(),
+});
+
+export const SignalExpectSchema = z.union([
+  SignalNameOr,
+  z.strictObject({
+    signo: MatcherSchema.optional(),
+    code: MatcherSchema.optional(),
+    errno: MatcherSchema.optional(),
+    addr: MatcherSchema.optional(),
+    syscall: MatcherSchema.optional(),
+    arch: MatcherSchema.optional(),
+    trapno: MatcherSchema.optional(),
+    ...regShape(ALL_REG_KEYS, MatcherSchema),
+  }),
+]);
+
+export const MemExpectSchema = z.strictObject({ text: z.string().optional(), hex: z.string().optional() });
+
+const expectShape = {
+  outcome: nameOr(['returned', 'signal', 'killed', 'exited']).optional(),
+  ret: MatcherSchema.optional(),
+  errno: nameOr(names(ERRNO)).optional(),
+  ...regShape(ALL_REG_KEYS, MatcherSchema),
+  preserved: PreservedSchema.optional(),
+  flags: FlagsExpectSchema.optional(),
+  signal: SignalExpectSchema.optional(),
+  killed: SignalNameOr.optional(),
+  exit_code: MatcherSchema.optional(),
+  traps: MatcherSchema.optional(),
+  delivered: z.array(SignalNameOr).optional(),
+  memory: z.record(LocalName, MemExpectSchema).optional(),
+};
+/** One alternative of `any_of`: an expectation map with an optional `why`. */
+export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });
+export const ExpectSchema = z.strictObject({
+  ...expectShape,
+  any_of: z.array(ExpectAltSchema).min(1).optional(),
+});
+
+// ---- cases -------------------------------------------------------------------------
+
+/** Keys a case shares with `defaults` and `per_abi` overrides. */
+const caseBody = {
+  entry: nameOr(ENTRIES).optional(),
+  code: z.union([z.enum(['64', 'compat']), z.literal(64n), Placeholder]).optional(),
+  call: z.string().optional(),
+  nr: IntLike.optional(),
+  nr_high: IntLike.optional(),
+  args: z.array(Value).max(6).optional(),
+  regs: RegsSchema.optional(),
+  flags: z.array(nameOr(SETTABLE_FLAGS)).optional(),
+  memory: z.record(LocalName, MemRegionSchema).optional(),
+  fds: z.record(LocalName, FdSchema).optional(),
+  signals: z.partialRecord(z.enum(names(SIGNALS)), nameOr(['default', 'ignore', 'record'])).optional(),
+  blocked: z.array(SignalNameOr).optional(),
+  symbol: z.string().optional(),
+  vsyscall: IntLike.optional(),
+  place_next_ip: IntLike.optional(),
+  sigreturn: z.strictObject(regShape(ALL_REG_KEYS, Value)).optional(),
+  isolate: z.boolean().optional(),
+  timeout_ms: IntLike.optional(),
+  requires: RequiresSchema.optional(),
+  expect: ExpectSchema.optional(),
+};
+
+/** A partial case: `defaults` at spec level, `per_abi.<abi>` inside a case. */
+export const CasePartialSchema = z.strictObject(caseBody);
+
+export const CaseSchema = z.strictObject({
+  name: z.string().min(1),
+  abi: AbiList.optional(),
+  ...caseBody,
+  vary: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a placeholder name'),
+    z.array(z.union([z.bigint(), z.string(), z.boolean()])).min(1)).optional(),
+  per_abi: z.partialRecord(ABI_ENUM, CasePartialSchema).optional(),
+  skip: z.partialRecord(ABI_ENUM, z.string().min(1)).optional(),
+});
+
+// ---- the file ----------------------------------------------------------------------
+
+export const SPEC_ID_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+export const REF_KINDS = ['kernel', 'manual', 'selftest', 'commit', 'doc', 'url'] as const;
+export const RefSchema = z
+  .strictObject(Object.fromEntries(REF_KINDS.map((k) => [k, z.string().min(1).optional()])) as Record<
+    (typeof REF_KINDS)[number], z.ZodOptional<z.ZodString>>)
+  .refine((r) => Object.keys(r).length === 1, {
+    message: `a ref is a one-key map: one of ${REF_KINDS.join(', ')}`,
+  });
+
+export const SpecSchema = z.strictObject({
+  id: z.string().regex(SPEC_ID_RE, 'a dotted lowercase id such as entry.syscall64.clobbers'),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  covers: z.array(z.enum(CATALOGUE_IDS)).optional(),
+  refs: z.array(RefSchema).min(1),
+  tags: z.array(z.string()).min(1),
+  abi: AbiList.optional(),
+  entry: z.enum(ENTRIES).optional(),
+  requires: RequiresSchema.optional(),
+  defaults: CasePartialSchema.optional(),
+  cases: z.array(CaseSchema).min(1),
+});
+
+export type SpecFile = z.infer<typeof SpecSchema>;
+export type CaseInput = z.infer<typeof CaseSchema>;
+export type CasePartial = z.infer<typeof CasePartialSchema>;
+export type ExpectInput = z.infer<typeof ExpectSchema>;
+export type ExpectAltInput = z.infer<typeof ExpectAltSchema>;
+export type RequiresInput = z.infer<typeof RequiresSchema>;
+export type MemRegionInput = z.infer<typeof MemRegionSchema>;
+export type FdInput = z.infer<typeof FdSchema>;

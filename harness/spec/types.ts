@@ -1,0 +1,101 @@
+// Resolved shapes the loader produces from a spec: expectations, requirements, spec
+// metadata and the ExpandedCase that ties a Case (what a target sees) to its expectation
+// (what only check() sees). Names are resolved to numbers here; `$symbols` stay symbolic
+// until check() resolves them against the Observation's env.
+
+import type { FlagName } from '../../abi/constants.js';
+import type { Abi, Case, Gpr, RegName, VsyscallMode } from '../contracts.js';
+
+/** A `$symbol` an expected value may name; resolved from the Observation at check time. */
+export type SymName =
+  | 'pid' | 'tid' | 'ppid' | 'uid' | 'gid' | 'next_ip' | 'entry_ip' | 'rflags_in' | 'unmapped'
+  | 'buf' | 'fd' | 'in' | 'extra';
+
+/** An expected value: a literal, or `$sym[.name][+-N]`. */
+export type ExpVal =
+  | { lit: bigint; name?: string }
+  | { sym: SymName; name?: string; add: bigint; text: string };
+
+export type Matcher =
+  | { kind: 'eq'; v: ExpVal }
+  | { kind: 'errno'; name: string; n: number }
+  | { kind: 'ok' }
+  | { kind: 'one_of'; of: Matcher[] }
+  | { kind: 'not'; m: Matcher }
+  | { kind: 'range'; lo: ExpVal; hi: ExpVal }
+  | { kind: 'min'; v: ExpVal }
+  | { kind: 'max'; v: ExpVal }
+  | { kind: 'mask'; mask: bigint; eq: bigint }
+  /** Several keys in one matcher map: all must hold. */
+  | { kind: 'all'; of: Matcher[] };
+
+/** One register comparison. `field` is what the spec wrote (ret, eax, rcx, ...). */
+export interface RegCheck {
+  field: string;
+  reg: RegName;
+  /** Width compared: 64, 32 (32-bit code or an e-alias), 16 (selectors). */
+  bits: 16 | 32 | 64;
+  m: Matcher;
+}
+
+export type SignalField = 'signo' | 'code' | 'errno' | 'addr' | 'syscall' | 'arch' | 'trapno';
+
+export interface Expectation {
+  /** Explicit outcome; when absent check() derives it (signal/killed/exit_code, else returned). */
+  outcome?: 'returned' | 'signal' | 'killed' | 'exited';
+  regs: RegCheck[];
+  preserved?: { regs: Gpr[]; bits: 32 | 64; text: string };
+  flags?: { set: FlagName[]; clear: FlagName[] };
+  signal?: { fields: { field: SignalField; m: Matcher }[]; regs: RegCheck[] };
+  killed?: { signo: number; name: string };
+  exitCode?: Matcher;
+  traps?: Matcher;
+  delivered?: { signo: number; name: string }[];
+  memory?: { name: string; hex: string; text?: string }[];
+  /** At least one alternative must hold (together with everything above). */
+  anyOf?: { why?: string; exp: Expectation }[];
+}
+
+export type KernelOp = '>=' | '<=' | '>' | '<' | '=';
+
+export interface Requires {
+  /** All constraints must hold (ANDed); `text` is what the spec wrote. */
+  kernel?: { op: KernelOp; version: [number, number, number]; text: string }[];
+  vendor?: 'intel' | 'amd';
+  ia32?: boolean;
+  x32?: boolean;
+  vsyscall?: VsyscallMode[];
+  fred?: boolean;
+  features?: string[];
+  destructive?: boolean;
+}
+
+export interface SpecMeta {
+  id: string;
+  title: string;
+  description: string;
+  refs: { kind: string; text: string }[];
+  tags: string[];
+  covers: string[];
+  file: string;
+}
+
+export interface ExpandedCase {
+  /** What targets see: no expectation in it. */
+  case: Case;
+  /** Never handed to a target. */
+  expect: Expectation;
+  /** Spec requirements ∪ case requirements. */
+  requires: Requires;
+  /** From the case's `skip` map for this ABI. */
+  skipReason?: string;
+  spec: SpecMeta;
+  /** Case name after `vary` substitution. */
+  name: string;
+  /** Line of the case in its file. */
+  line: number;
+  /** The vary binding that produced this case (placeholder → source text), if any. */
+  vary?: Record<string, string>;
+}
+
+export type { Abi };
