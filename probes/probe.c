@@ -1,0 +1,1875 @@
+/*
+ * sysabi probe: runs Cases on the real kernel (or under an emulator running this static
+ * binary). Reads Cases in the line protocol of docs/probe-protocol.md on stdin and writes
+ * one Observation per line, as JSON, on stdout. Built once per ABI (-m64, -m32, -mx32).
+ *
+ * Plain register cases run in this process with their faults caught on an alternate
+ * signal stack and recovered with siglongjmp; cases marked isolate run in a forked child
+ * with limits, a private directory and a time limit, reporting through a pipe.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "vdso.h"
+
+#define PROTOCOL_VERSION 1
+
+#if defined(__x86_64__) && defined(__ILP32__)
+#define PROBE_ABI "x32"
+#elif defined(__x86_64__)
+#define PROBE_ABI "x86_64"
+#else
+#define PROBE_ABI "i386"
+#endif
+#ifdef __x86_64__
+#define CODE64 1
+#define NGPR 16
+#else
+#define CODE64 0
+#define NGPR 8
+#endif
+
+_Static_assert(offsetof(struct sysabi_frame, rflags) == FR_RFLAGS, "frame layout");
+_Static_assert(offsetof(struct sysabi_frame, rip) == FR_RIP, "frame layout");
+_Static_assert(offsetof(struct sysabi_frame, seg) == FR_CS, "frame layout");
+_Static_assert(sizeof(struct sysabi_frame) == FR_SIZE, "frame layout");
+_Static_assert(offsetof(struct sysabi_ctl, before) == CTL_BEFORE, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, after) == CTL_AFTER, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, target) == CTL_TARGET, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, call) == CTL_CALL, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, hostsp) == CTL_HOSTSP, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, flags) == CTL_FLAGS, "ctl layout");
+_Static_assert(offsetof(struct sysabi_ctl, resume) == CTL_RESUME, "ctl layout");
+
+struct sysabi_ctl sysabi_ctl __attribute__((aligned(64)));
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const GPR_NAMES[16] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+static const char *const SEG_NAMES[6] = { "cs", "ss", "ds", "es", "fs", "gs" };
+/* sigreturn registers: 0..15 GPRs, 16 rip, 17 rflags, 18..23 selectors. */
+#define SR_RIP 16
+#define SR_RFLAGS 17
+#define SR_SEG0 18
+#define SR_COUNT 24
+
+enum entry { E_SYSCALL, E_INT80, E_SYSENTER, E_VDSO, E_VDSO_FN, E_VSYSCALL, E_SIGRETURN, E_EXEC };
+static const char *const ENTRY_NAMES[] = { "syscall", "int80", "sysenter", "vdso", "vdso_fn", "vsyscall", "sigreturn", "exec", 0 };
+enum ref { R_LIT, R_BUF, R_UNMAPPED, R_FD, R_PID, R_TID, R_PPID, R_UID, R_GID, R_RFLAGS };
+static const char *const REF_NAMES[] = { "lit", "buf", "unmapped", "fd", "pid", "tid", "ppid", "uid", "gid", "rflags_in", 0 };
+enum prot { P_R, P_RW, P_NONE };
+static const char *const PROT_NAMES[] = { "r", "rw", "none", 0 };
+enum place { PL_ANY, PL_LOW32, PL_EOP };
+static const char *const PLACE_NAMES[] = { "anywhere", "low32", "end_of_page", 0 };
+enum fdkind { FK_NULL, FK_FILE, FK_PIPE, FK_CLOSED };
+static const char *const FD_NAMES[] = { "null", "file", "pipe", "closed", 0 };
+enum disp { D_NONE, D_DEFAULT, D_IGNORE, D_RECORD };
+static const char *const DISP_NAMES[] = { "none", "default", "ignore", "record", 0 };
+
+#define NAME_MAX_LEN 64
+#define MAX_MEM 16
+#define MAX_FDS 16
+#define MAX_DELIVERED 16
+#define NSIG_MAX 65
+#define TRAP_LIMIT 100000 /* single-step traps before a TF case is declared stuck */
+
+struct operand {
+	int set;
+	enum ref ref;
+	char name[NAME_MAX_LEN];
+	uint64_t lit, add, or;
+};
+
+struct region {
+	char name[NAME_MAX_LEN];
+	uint64_t size;
+	enum prot prot;
+	enum place place;
+	int has_at;
+	uint64_t at;
+	int readback;
+	unsigned fill;
+	char *hex;
+	/* run time */
+	void *map;
+	size_t maplen;
+	uint64_t addr;
+};
+
+struct fdspec {
+	char name[NAME_MAX_LEN];
+	enum fdkind kind;
+	char *hex;
+	int fd, fd2; /* pipe: read end, write end */
+};
+
+struct pcase {
+	char id[512];
+	enum entry entry;
+	int code64;
+	uint64_t nr, rflags;
+	int isolate;
+	unsigned timeout_ms;
+	struct operand regs[16];
+	struct operand sret[SR_COUNT];
+	int nmem;
+	struct region mem[MAX_MEM];
+	int nfd;
+	struct fdspec fds[MAX_FDS];
+	enum disp disp[NSIG_MAX];
+	uint64_t blocked; /* bit n-1 for signal n (1..64) */
+	char symbol[128];
+	int has_vsys;
+	uint64_t vsys;
+	int has_nextip;
+	uint64_t nextip;
+	char bad[256]; /* protocol error in this case, if any */
+};
+
+/* ------------------------------------------------------------------ output */
+
+struct jbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void jb_need(struct jbuf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 8192;
+	while (b->len + n + 1 > cap)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		/* Nothing sensible is left to do: the harness sees an early exit. */
+		_exit(70);
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+static void jb_raw(struct jbuf *b, const char *s, size_t n)
+{
+	jb_need(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void jb_s(struct jbuf *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+static void jb_str(struct jbuf *b, const char *s)
+{
+	static const char hexd[] = "0123456789abcdef";
+	jb_need(b, strlen(s) * 6 + 2);
+	char *o = b->p + b->len;
+	*o++ = '"';
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*c;
+		} else if (*c < 0x20 || *c >= 0x7f) {
+			/* Non-ASCII bytes too: the harness sends ids percent-encoded, so any such
+			 * byte here is probe text, and \u00XX keeps the line valid JSON. */
+			*o++ = '\\', *o++ = 'u', *o++ = '0', *o++ = '0';
+			*o++ = hexd[*c >> 4];
+			*o++ = hexd[*c & 15];
+		} else {
+			*o++ = (char)*c;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+}
+
+static void jb_hexv(struct jbuf *b, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	jb_need(b, (size_t)n + 4);
+	char *o = b->p + b->len;
+	*o++ = '"', *o++ = '0', *o++ = 'x';
+	while (n)
+		*o++ = tmp[--n];
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+}
+
+static void jb_int(struct jbuf *b, long long v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof tmp, "%lld", v);
+	jb_raw(b, tmp, (size_t)n);
+}
+
+/* "key":"0x..." with a leading comma when not first. */
+static void jb_kv_hex(struct jbuf *b, int *first, const char *k, uint64_t v)
+{
+	if (!*first)
+		jb_raw(b, ",", 1);
+	*first = 0;
+	jb_str(b, k);
+	jb_raw(b, ":", 1);
+	jb_hexv(b, v);
+}
+
+static void jb_key(struct jbuf *b, const char *k)
+{
+	jb_raw(b, ",", 1);
+	jb_str(b, k);
+	jb_raw(b, ":", 1);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ state */
+
+static struct jbuf g_out;      /* the observation being built */
+static int g_report_fd = 1;    /* stdout, or the report pipe in a forked child */
+static uint64_t g_pid, g_tid, g_ppid, g_uid, g_gid;
+static char g_exec_probe[4096];
+static char g_tmpdir[1024];
+#ifdef __x86_64__
+static int g_have_fsgsbase;
+#endif
+static uint64_t g_fsbase, g_gsbase;
+static long g_pagesize;
+
+/* Signal bookkeeping for the case in flight (written by the handler). */
+struct sigrec {
+	int signo, code, err_no;
+	uint64_t addr;
+	int has_addr;
+	int has_sys;
+	int syscall_nr;
+	unsigned arch;
+	uint64_t gpr[16];
+	uint64_t rip, rflags, seg[6];
+	int trapno;
+	uint64_t err;
+};
+static sigjmp_buf g_jb;
+static volatile sig_atomic_t g_in_case;
+static volatile sig_atomic_t g_case_tf;
+static volatile sig_atomic_t g_sigreturn_pending;
+static volatile long g_traps;
+static struct sigrec g_sig;
+static struct sigrec g_delivered[MAX_DELIVERED];
+static volatile int g_ndelivered;
+static enum disp g_record[NSIG_MAX];
+static uint64_t g_sret_val[SR_COUNT];
+static int g_sret_set[SR_COUNT];
+
+/* ------------------------------------------------------------------ fs/gs base */
+
+static uint64_t read_fsbase(void)
+{
+#ifdef __x86_64__
+	uint64_t v = 0;
+	if (g_have_fsgsbase) {
+		__asm__ volatile("rdfsbase %0" : "=r"(v));
+		return v;
+	}
+	syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &v);
+	return v;
+#else
+	return 0;
+#endif
+}
+
+static uint64_t read_gsbase(void)
+{
+#ifdef __x86_64__
+	uint64_t v = 0;
+	if (g_have_fsgsbase) {
+		__asm__ volatile("rdgsbase %0" : "=r"(v));
+		return v;
+	}
+	syscall(SYS_arch_prctl, 0x1004 /* ARCH_GET_GS */, &v);
+	return v;
+#else
+	return 0;
+#endif
+}
+
+/* glibc finds its thread pointer (errno, stack guard) through the FS base: if a case
+ * changed it, put it back before any libc code runs. Raw syscalls only here. */
+static void restore_fsbase(uint64_t seen)
+{
+#ifdef __x86_64__
+	if (seen != g_fsbase) {
+		long r;
+		__asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_arch_prctl), "D"(0x1002L /* ARCH_SET_FS */), "S"(g_fsbase) : "rcx", "r11", "memory");
+		(void)r;
+	}
+#else
+	(void)seen;
+#endif
+}
+
+/* ------------------------------------------------------------------ signals */
+
+static void uc_to_rec(const ucontext_t *uc, struct sigrec *r)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+#ifdef __x86_64__
+	static const int idx[16] = { REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
+				     REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };
+	for (int i = 0; i < 16; i++)
+		r->gpr[i] = (uint64_t)g[idx[i]];
+	r->rip = (uint64_t)g[REG_RIP];
+	r->rflags = (uint64_t)g[REG_EFL];
+	/* sigcontext packs cs, gs, fs and (UC_SIGCONTEXT_SS kernels) ss in one word. */
+	uint64_t csgsfs = (uint64_t)g[REG_CSGSFS];
+	r->seg[0] = csgsfs & 0xffff;
+	r->seg[1] = (csgsfs >> 48) & 0xffff;
+	r->seg[4] = (csgsfs >> 32) & 0xffff;
+	r->seg[5] = (csgsfs >> 16) & 0xffff;
+	r->seg[2] = r->seg[3] = (uint64_t)-1; /* not in the 64-bit sigcontext */
+#else
+	static const int idx[8] = { REG_EAX, REG_EBX, REG_ECX, REG_EDX, REG_ESI, REG_EDI, REG_EBP, REG_ESP };
+	for (int i = 0; i < 8; i++)
+		r->gpr[i] = (uint32_t)g[idx[i]];
+	r->rip = (uint32_t)g[REG_EIP];
+	r->rflags = (uint32_t)g[REG_EFL];
+	r->seg[0] = (uint32_t)g[REG_CS] & 0xffff;
+	r->seg[1] = (uint32_t)g[REG_SS] & 0xffff;
+	r->seg[2] = (uint32_t)g[REG_DS] & 0xffff;
+	r->seg[3] = (uint32_t)g[REG_ES] & 0xffff;
+	r->seg[4] = (uint32_t)g[REG_FS] & 0xffff;
+	r->seg[5] = (uint32_t)g[REG_GS] & 0xffff;
+#endif
+	r->trapno = (int)g[REG_TRAPNO];
+	r->err = (uint64_t)(unsigned long)g[REG_ERR];
+}
+
+static void si_to_rec(int sig, const siginfo_t *si, struct sigrec *r)
+{
+	r->signo = sig;
+	r->code = si->si_code;
+	r->err_no = si->si_errno;
+	r->has_addr = 0;
+	r->has_sys = 0;
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP) {
+		r->addr = (uint64_t)(uintptr_t)si->si_addr;
+		r->has_addr = 1;
+	} else if (sig == SIGSYS) {
+		r->addr = (uint64_t)(uintptr_t)si->si_call_addr;
+		r->has_addr = 1;
+		r->has_sys = 1;
+		r->syscall_nr = si->si_syscall;
+		r->arch = si->si_arch;
+	}
+}
+
+/* Overwrite the saved user context with the case's `sigreturn` registers: returning from
+ * the handler makes the kernel load them through rt_sigreturn (RT-01). */
+static void apply_sigreturn(ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+#ifdef __x86_64__
+	static const int idx[16] = { REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
+				     REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15 };
+	for (int i = 0; i < 16; i++)
+		if (g_sret_set[i])
+			g[idx[i]] = (greg_t)g_sret_val[i];
+	if (g_sret_set[SR_RIP])
+		g[REG_RIP] = (greg_t)g_sret_val[SR_RIP];
+	if (g_sret_set[SR_RFLAGS])
+		g[REG_EFL] = (greg_t)g_sret_val[SR_RFLAGS];
+	uint64_t v = (uint64_t)g[REG_CSGSFS];
+	if (g_sret_set[SR_SEG0 + 0])
+		v = (v & ~0xffffULL) | (g_sret_val[SR_SEG0 + 0] & 0xffff);
+	if (g_sret_set[SR_SEG0 + 5])
+		v = (v & ~(0xffffULL << 16)) | ((g_sret_val[SR_SEG0 + 5] & 0xffff) << 16);
+	if (g_sret_set[SR_SEG0 + 4])
+		v = (v & ~(0xffffULL << 32)) | ((g_sret_val[SR_SEG0 + 4] & 0xffff) << 32);
+	if (g_sret_set[SR_SEG0 + 1])
+		v = (v & ~(0xffffULL << 48)) | ((g_sret_val[SR_SEG0 + 1] & 0xffff) << 48);
+	g[REG_CSGSFS] = (greg_t)v;
+#else
+	static const int idx[8] = { REG_EAX, REG_EBX, REG_ECX, REG_EDX, REG_ESI, REG_EDI, REG_EBP, REG_ESP };
+	static const int segidx[6] = { REG_CS, REG_SS, REG_DS, REG_ES, REG_FS, REG_GS };
+	for (int i = 0; i < 8; i++)
+		if (g_sret_set[i])
+			g[idx[i]] = (greg_t)g_sret_val[i];
+	if (g_sret_set[SR_RIP])
+		g[REG_EIP] = (greg_t)g_sret_val[SR_RIP];
+	if (g_sret_set[SR_RFLAGS])
+		g[REG_EFL] = (greg_t)g_sret_val[SR_RFLAGS];
+	for (int i = 0; i < 6; i++)
+		if (g_sret_set[SR_SEG0 + i])
+			g[segidx[i]] = (greg_t)g_sret_val[SR_SEG0 + i];
+#endif
+}
+
+static void on_signal(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	if (!g_in_case) {
+		/* A fault in the probe itself: let it kill us so the harness reports it. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	if (sig == SIGTRAP && g_sigreturn_pending) {
+		g_sigreturn_pending = 0;
+		apply_sigreturn(uc);
+		return;
+	}
+	/* TF: the CPU raises #DB after each instruction (si_code TRAP_TRACE, from DR6.BS;
+	 * arch/x86/kernel/traps.c). Count and resume, the flag stays set in the frame. */
+	if (sig == SIGTRAP && g_case_tf && si->si_code != SI_KERNEL && g_traps < TRAP_LIMIT) {
+		g_traps++;
+		return;
+	}
+	if (g_record[sig] == D_RECORD && (si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP))) {
+		/* Sent by kill/tgkill/the kernel for an event: record delivery and go on. */
+		int n = g_ndelivered;
+		if (n < MAX_DELIVERED) {
+			si_to_rec(sig, si, &g_delivered[n]);
+			uc_to_rec(uc, &g_delivered[n]);
+			g_ndelivered = n + 1;
+		}
+		return;
+	}
+	si_to_rec(sig, si, &g_sig);
+	uc_to_rec(uc, &g_sig);
+	g_in_case = 0;
+	siglongjmp(g_jb, 1);
+}
+
+static void install_handler(int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	sigaction(sig, &sa, 0);
+}
+
+static const int FAULT_SIGNALS[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+
+static void setup_signals(void)
+{
+	static char altstack[64 * 1024] __attribute__((aligned(16)));
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+	sigaltstack(&ss, 0);
+	for (size_t i = 0; i < sizeof FAULT_SIGNALS / sizeof FAULT_SIGNALS[0]; i++)
+		install_handler(FAULT_SIGNALS[i]);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+static int lookup(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of ids and names ("%20" is a space); false if malformed or too long. */
+static int pdecode(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (strcmp(s, "-") == 0) {
+		out[0] = 0;
+		return 1;
+	}
+	for (; *s; s++) {
+		int c = (unsigned char)*s;
+		if (c == '%') {
+			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+			if (l < 0)
+				return 0;
+			c = h * 16 + l;
+			s += 2;
+		}
+		if (n + 1 >= cap)
+			return 0;
+		out[n++] = (char)c;
+	}
+	out[n] = 0;
+	return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
+		return 0;
+	uint64_t x = 0;
+	for (s += 2; *s; s++) {
+		int h = hexval(*s);
+		if (h < 0 || (x >> 60))
+			return 0;
+		x = x * 16 + (uint64_t)h;
+	}
+	*v = x;
+	return 1;
+}
+
+static int parse_uint(const char *s, unsigned long *v)
+{
+	if (!s || !*s)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(s, &end, 10);
+	if (*end || errno)
+		return 0;
+	*v = x;
+	return 1;
+}
+
+static int parse_hexdata(const char *s, char **out)
+{
+	if (strcmp(s, "-") == 0) {
+		*out = 0;
+		return 1;
+	}
+	size_t n = strlen(s);
+	if (n % 2)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return 0;
+	*out = strdup(s);
+	return *out != 0;
+}
+
+static int reg_index(const char *s)
+{
+	for (int i = 0; i < 16; i++)
+		if (strcmp(GPR_NAMES[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static int sret_index(const char *s)
+{
+	int i = reg_index(s);
+	if (i >= 0)
+		return i;
+	if (strcmp(s, "rip") == 0)
+		return SR_RIP;
+	if (strcmp(s, "rflags") == 0)
+		return SR_RFLAGS;
+	for (int k = 0; k < 6; k++)
+		if (strcmp(SEG_NAMES[k], s) == 0)
+			return SR_SEG0 + k;
+	return -1;
+}
+
+/* Operand tokens: <ref> <name|-> <lit> <add> <or> */
+static int parse_operand(char **t, int nt, struct operand *o)
+{
+	if (nt != 5)
+		return 0;
+	int r = lookup(REF_NAMES, t[0]);
+	if (r < 0 || !pdecode(t[1], o->name, sizeof o->name))
+		return 0;
+	if (!parse_u64(t[2], &o->lit) || !parse_u64(t[3], &o->add) || !parse_u64(t[4], &o->or))
+		return 0;
+	o->ref = (enum ref)r;
+	o->set = 1;
+	return 1;
+}
+
+static void case_free(struct pcase *c)
+{
+	for (int i = 0; i < c->nmem; i++)
+		free(c->mem[i].hex);
+	for (int i = 0; i < c->nfd; i++)
+		free(c->fds[i].hex);
+}
+
+static void case_bad(struct pcase *c, const char *what, const char *line)
+{
+	if (!c->bad[0])
+		snprintf(c->bad, sizeof c->bad, "probe could not parse the case: %s in line \"%.120s\"", what, line);
+}
+
+/* One protocol line inside a case (after `case`). Returns 1 at `end`. */
+static int parse_case_line(struct pcase *c, char *line)
+{
+	char copy[256];
+	snprintf(copy, sizeof copy, "%s", line);
+	char *t[16];
+	int nt = 0;
+	for (char *s = strtok(line, " "); s && nt < 16; s = strtok(0, " "))
+		t[nt++] = s;
+	if (nt == 0)
+		return 0;
+	const char *k = t[0];
+	if (strcmp(k, "end") == 0)
+		return 1;
+	if (strcmp(k, "entry") == 0 && nt == 2) {
+		int e = lookup(ENTRY_NAMES, t[1]);
+		if (e < 0)
+			case_bad(c, "unknown entry", copy);
+		else
+			c->entry = (enum entry)e;
+	} else if (strcmp(k, "code") == 0 && nt == 2) {
+		if (strcmp(t[1], "64") == 0)
+			c->code64 = 1;
+		else if (strcmp(t[1], "compat") == 0)
+			c->code64 = 0;
+		else
+			case_bad(c, "code must be 64 or compat", copy);
+	} else if (strcmp(k, "nr") == 0 && nt == 2) {
+		if (!parse_u64(t[1], &c->nr))
+			case_bad(c, "bad number", copy);
+	} else if (strcmp(k, "rflags") == 0 && nt == 2) {
+		if (!parse_u64(t[1], &c->rflags))
+			case_bad(c, "bad rflags", copy);
+	} else if (strcmp(k, "isolate") == 0 && nt == 2) {
+		c->isolate = strcmp(t[1], "1") == 0;
+	} else if (strcmp(k, "timeout") == 0 && nt == 2) {
+		unsigned long ms;
+		if (!parse_uint(t[1], &ms) || ms == 0 || ms > 3600000)
+			case_bad(c, "timeout must be 1..3600000 ms", copy);
+		else
+			c->timeout_ms = (unsigned)ms;
+	} else if (strcmp(k, "reg") == 0 && nt == 7) {
+		int i = reg_index(t[1]);
+		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->regs[i]))
+			case_bad(c, "bad register operand", copy);
+	} else if (strcmp(k, "sret") == 0 && nt == 7) {
+		int i = sret_index(t[1]);
+		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->sret[i]))
+			case_bad(c, "bad sigreturn register", copy);
+	} else if (strcmp(k, "mem") == 0 && nt == 9) {
+		if (c->nmem >= MAX_MEM) {
+			case_bad(c, "too many memory regions", copy);
+			return 0;
+		}
+		struct region *m = &c->mem[c->nmem];
+		memset(m, 0, sizeof *m);
+		unsigned long size, fill;
+		int prot = lookup(PROT_NAMES, t[3]), place = lookup(PLACE_NAMES, t[4]);
+		if (!pdecode(t[1], m->name, sizeof m->name) || !parse_uint(t[2], &size) || size == 0 || size > (64UL << 20) ||
+		    prot < 0 || place < 0 || !(strcmp(t[6], "0") == 0 || strcmp(t[6], "1") == 0) ||
+		    !parse_uint(t[7], &fill) || fill > 255 || !parse_hexdata(t[8], &m->hex)) {
+			case_bad(c, "bad memory region", copy);
+			return 0;
+		}
+		if (strcmp(t[5], "-") != 0) {
+			if (!parse_u64(t[5], &m->at)) {
+				case_bad(c, "bad region address", copy);
+				return 0;
+			}
+			m->has_at = 1;
+		}
+		m->size = size;
+		m->prot = (enum prot)prot;
+		m->place = (enum place)place;
+		m->readback = t[6][0] == '1';
+		m->fill = (unsigned)fill;
+		c->nmem++;
+	} else if (strcmp(k, "fd") == 0 && nt == 4) {
+		if (c->nfd >= MAX_FDS) {
+			case_bad(c, "too many fds", copy);
+			return 0;
+		}
+		struct fdspec *f = &c->fds[c->nfd];
+		memset(f, 0, sizeof *f);
+		int kind = lookup(FD_NAMES, t[2]);
+		if (!pdecode(t[1], f->name, sizeof f->name) || kind < 0 || !parse_hexdata(t[3], &f->hex)) {
+			case_bad(c, "bad fd", copy);
+			return 0;
+		}
+		f->kind = (enum fdkind)kind;
+		f->fd = f->fd2 = -1;
+		c->nfd++;
+	} else if (strcmp(k, "sig") == 0 && nt == 3) {
+		unsigned long s;
+		int d = lookup(DISP_NAMES, t[2]);
+		if (!parse_uint(t[1], &s) || s < 1 || s >= NSIG_MAX || d <= 0)
+			case_bad(c, "bad signal disposition", copy);
+		else
+			c->disp[s] = (enum disp)d;
+	} else if (strcmp(k, "block") == 0 && nt == 2) {
+		unsigned long s;
+		if (!parse_uint(t[1], &s) || s < 1 || s > 64)
+			case_bad(c, "bad blocked signal", copy);
+		else
+			c->blocked |= 1ULL << (s - 1);
+	} else if (strcmp(k, "symbol") == 0 && nt == 2) {
+		if (!pdecode(t[1], c->symbol, sizeof c->symbol))
+			case_bad(c, "bad symbol", copy);
+	} else if (strcmp(k, "vsyscall") == 0 && nt == 2) {
+		if (!parse_u64(t[1], &c->vsys))
+			case_bad(c, "bad vsyscall address", copy);
+		c->has_vsys = 1;
+	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
+		if (!parse_u64(t[1], &c->nextip))
+			case_bad(c, "bad nextip", copy);
+		c->has_nextip = 1;
+	} else {
+		case_bad(c, "unknown key or wrong field count", copy);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ case set-up */
+
+static uint64_t g_unmapped; /* computed lazily per case */
+
+static uint64_t find_unmapped(void)
+{
+	if (g_unmapped)
+		return g_unmapped;
+	/* Reserve three pages and give them back: the middle one has no neighbour mapped. */
+	size_t len = (size_t)g_pagesize * 3;
+	void *p = mmap(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS
+#ifdef MAP_32BIT
+		       | (CODE64 ? MAP_32BIT : 0)
+#endif
+		       , -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, len);
+	g_unmapped = (uint64_t)(uintptr_t)p + (uint64_t)g_pagesize;
+	return g_unmapped;
+}
+
+static void hex_to_bytes(const char *hex, uint8_t *out, size_t cap)
+{
+	for (size_t i = 0; hex && hex[2 * i] && i < cap; i++)
+		out[i] = (uint8_t)(hexval(hex[2 * i]) * 16 + hexval(hex[2 * i + 1]));
+}
+
+static int map_region(struct region *m, char *why, size_t whylen)
+{
+	size_t ps = (size_t)g_pagesize;
+	size_t span = (m->size + ps - 1) / ps * ps;
+	int prot = PROT_READ | PROT_WRITE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	void *hint = 0;
+	if (m->has_at) {
+		uint64_t pagebase = m->at & ~(uint64_t)(ps - 1);
+		span = (size_t)((m->at + m->size - pagebase + ps - 1) / ps * ps);
+		if (!CODE64 && m->at + m->size > 0x100000000ULL) {
+			snprintf(why, whylen, "region %s at 0x%llx is beyond a 32-bit address space", m->name, (unsigned long long)m->at);
+			return -1;
+		}
+		hint = (void *)(uintptr_t)pagebase;
+		flags |= MAP_FIXED_NOREPLACE;
+	} else if (m->place == PL_EOP) {
+		span += ps; /* a page more, unmapped again below */
+	}
+#ifdef MAP_32BIT
+	if (m->place == PL_LOW32 && !m->has_at && CODE64)
+		flags |= MAP_32BIT;
+#endif
+	void *p = mmap(hint, span, prot, flags, -1, 0);
+	if (p == MAP_FAILED || (m->has_at && p != hint)) {
+		int e = errno;
+		if (p != MAP_FAILED)
+			munmap(p, span);
+		snprintf(why, whylen, "cannot map region %s%s: %s", m->name, m->has_at ? " at its fixed address" : "", p == MAP_FAILED ? strerror(e) : "kernel placed it elsewhere");
+		return -1;
+	}
+	m->map = p;
+	m->maplen = span;
+	if (m->has_at) {
+		m->addr = m->at;
+	} else if (m->place == PL_EOP) {
+		munmap((char *)p + span - ps, ps);
+		m->maplen = span - ps;
+		m->addr = (uint64_t)(uintptr_t)p + m->maplen - m->size;
+	} else {
+		m->addr = (uint64_t)(uintptr_t)p;
+	}
+	uint8_t *b = (uint8_t *)(uintptr_t)m->addr;
+	memset(b, (int)m->fill, m->size);
+	hex_to_bytes(m->hex, b, m->size);
+	if (m->prot != P_RW)
+		mprotect(m->map, m->maplen, m->prot == P_R ? PROT_READ : PROT_NONE);
+	return 0;
+}
+
+static int open_fd(struct fdspec *f, char *why, size_t whylen)
+{
+	uint8_t buf[4096];
+	size_t n = f->hex ? strlen(f->hex) / 2 : 0;
+	switch (f->kind) {
+	case FK_NULL:
+		f->fd = open("/dev/null", O_RDWR);
+		break;
+	case FK_FILE:
+		/* An unnamed private file: O_TMPFILE where the filesystem has it. */
+		f->fd = open(g_tmpdir, O_TMPFILE | O_RDWR, 0600);
+		if (f->fd < 0) {
+			char path[1100];
+			snprintf(path, sizeof path, "%s/sysabi-fd-XXXXXX", g_tmpdir);
+			f->fd = mkstemp(path);
+			if (f->fd >= 0)
+				unlink(path);
+		}
+		for (size_t off = 0; f->fd >= 0 && off < n;) {
+			size_t chunk = n - off < sizeof buf ? n - off : sizeof buf;
+			hex_to_bytes(f->hex + 2 * off, buf, chunk);
+			if (write_all(f->fd, (char *)buf, chunk) < 0)
+				break;
+			off += chunk;
+		}
+		if (f->fd >= 0)
+			lseek(f->fd, 0, SEEK_SET);
+		break;
+	case FK_PIPE: {
+		int p[2];
+		if (pipe(p) == 0) {
+			f->fd = p[0];
+			f->fd2 = p[1];
+			if (n > 65536)
+				n = 65536; /* a pipe buffer's worth; more would block */
+			for (size_t off = 0; off < n;) {
+				size_t chunk = n - off < sizeof buf ? n - off : sizeof buf;
+				hex_to_bytes(f->hex + 2 * off, buf, chunk);
+				if (write_all(f->fd2, (char *)buf, chunk) < 0)
+					break;
+				off += chunk;
+			}
+		}
+		break;
+	}
+	case FK_CLOSED:
+		/* The lowest free number, closed again: nothing of ours will be opened there
+		 * before the call, because it is assigned last. */
+		f->fd = dup(0);
+		if (f->fd < 0)
+			f->fd = open("/dev/null", O_RDONLY);
+		if (f->fd >= 0)
+			close(f->fd);
+		return 0;
+	}
+	if (f->fd < 0) {
+		snprintf(why, whylen, "cannot open fd %s: %s", f->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int g_nullfd = -1;
+
+static int fd_by_name(const struct pcase *c, const char *name, uint64_t *v)
+{
+	if (strcmp(name, "null") == 0) {
+		for (int i = 0; i < c->nfd; i++)
+			if (strcmp(c->fds[i].name, "null") == 0) {
+				*v = (uint64_t)c->fds[i].fd;
+				return 1;
+			}
+		*v = (uint64_t)g_nullfd;
+		return g_nullfd >= 0;
+	}
+	for (int i = 0; i < c->nfd; i++) {
+		const struct fdspec *f = &c->fds[i];
+		size_t n = strlen(f->name);
+		if (strcmp(f->name, name) == 0) {
+			*v = (uint64_t)f->fd;
+			return 1;
+		}
+		if (f->kind == FK_PIPE && strncmp(f->name, name, n) == 0 && name[n] == '.') {
+			if (strcmp(name + n, ".r") == 0) {
+				*v = (uint64_t)f->fd;
+				return 1;
+			}
+			if (strcmp(name + n, ".w") == 0) {
+				*v = (uint64_t)f->fd2;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int resolve(const struct pcase *c, const struct operand *o, uint64_t *out, char *why, size_t whylen)
+{
+	uint64_t base = o->lit;
+	switch (o->ref) {
+	case R_LIT:
+		break;
+	case R_BUF: {
+		int found = 0;
+		for (int i = 0; i < c->nmem; i++)
+			if (strcmp(c->mem[i].name, o->name) == 0) {
+				base = c->mem[i].addr;
+				found = 1;
+			}
+		if (!found) {
+			snprintf(why, whylen, "operand names memory region \"%s\", which the case does not declare", o->name);
+			return -1;
+		}
+		break;
+	}
+	case R_UNMAPPED:
+		base = find_unmapped();
+		break;
+	case R_FD:
+		if (!fd_by_name(c, o->name, &base)) {
+			snprintf(why, whylen, "operand names fd \"%s\", which the case does not declare", o->name);
+			return -1;
+		}
+		break;
+	case R_PID: base = g_pid; break;
+	case R_TID: base = g_tid; break;
+	case R_PPID: base = g_ppid; break;
+	case R_UID: base = g_uid; break;
+	case R_GID: base = g_gid; break;
+	case R_RFLAGS: base = c->rflags; break;
+	}
+	uint64_t v = (base + o->add) | o->or;
+	*out = c->code64 ? v : (uint32_t)v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ placed stubs */
+
+struct placed {
+	void *pages[3];
+	size_t npages;
+	uint64_t entry_ip, next_ip;
+};
+
+/* Bytes of an entry instruction, position independent (absolute indirect calls). */
+static size_t entry_bytes(enum entry e, uint8_t *b)
+{
+	uint32_t call = (uint32_t)(uintptr_t)&sysabi_ctl.call;
+	switch (e) {
+	case E_SYSCALL: b[0] = 0x0f, b[1] = 0x05; return 2;
+	case E_INT80: b[0] = 0xcd, b[1] = 0x80; return 2;
+	case E_SYSENTER: b[0] = 0x0f, b[1] = 0x34; return 2;
+	case E_SIGRETURN: b[0] = 0xcc; return 1;
+	default:
+#ifdef __x86_64__
+		b[0] = 0xff, b[1] = 0x14, b[2] = 0x25; /* call *disp32 (SIB, no base) */
+		memcpy(b + 3, &call, 4);
+		return 7;
+#else
+		b[0] = 0xff, b[1] = 0x15; /* call *abs32 */
+		memcpy(b + 2, &call, 4);
+		return 6;
+#endif
+	}
+}
+
+static size_t jump_back_bytes(uint8_t *b)
+{
+	uint32_t slot = (uint32_t)(uintptr_t)&sysabi_ctl.resume;
+#ifdef __x86_64__
+	b[0] = 0xff, b[1] = 0x24, b[2] = 0x25; /* jmp *disp32 */
+	memcpy(b + 3, &slot, 4);
+	return 7;
+#else
+	b[0] = 0xff, b[1] = 0x25;
+	memcpy(b + 2, &slot, 4);
+	return 6;
+#endif
+}
+
+static void unplace(struct placed *pl)
+{
+	for (size_t i = 0; i < pl->npages; i++)
+		munmap(pl->pages[i], (size_t)g_pagesize);
+	pl->npages = 0;
+}
+
+/* Map the page(s) so the entry instruction ends exactly at next_ip. The pages holding the
+ * instruction must map; the continuation (a jump back) is written only where the kernel
+ * lets us map it, so a next_ip at the edge of the address space faults there (RT-02). */
+static int place_stub(enum entry e, uint64_t next_ip, struct placed *pl, char *why, size_t whylen)
+{
+	uint8_t insn[8], jmp[8];
+	size_t ilen = entry_bytes(e, insn), jlen = jump_back_bytes(jmp);
+	uint64_t ps = (uint64_t)g_pagesize;
+	uint64_t entry_ip = next_ip - ilen;
+	memset(pl, 0, sizeof *pl);
+	pl->entry_ip = entry_ip;
+	pl->next_ip = next_ip;
+	if (!CODE64 && next_ip + jlen > 0x100000000ULL) {
+		snprintf(why, whylen, "next_ip 0x%llx is beyond a 32-bit address space", (unsigned long long)next_ip);
+		return -1;
+	}
+	if (next_ip < ilen) {
+		snprintf(why, whylen, "next_ip 0x%llx leaves no room for the entry instruction", (unsigned long long)next_ip);
+		return -1;
+	}
+	uint64_t first = entry_ip & ~(ps - 1);
+	uint64_t last_insn = (next_ip - 1) & ~(ps - 1);
+	uint64_t last_jmp = (next_ip + jlen - 1) & ~(ps - 1);
+	int jmp_ok = 1;
+	for (uint64_t pg = first; pg <= last_jmp && pl->npages < 3; pg += ps) {
+		void *p = mmap((void *)(uintptr_t)pg, (size_t)ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED || p != (void *)(uintptr_t)pg) {
+			int err = errno;
+			if (p != MAP_FAILED)
+				munmap(p, (size_t)ps);
+			if (pg <= last_insn) {
+				unplace(pl);
+				snprintf(why, whylen, "kernel refused a mapping at 0x%llx for the entry instruction: %s",
+					 (unsigned long long)pg, p == MAP_FAILED ? strerror(err) : "placed elsewhere");
+				return -1;
+			}
+			jmp_ok = 0;
+			break;
+		}
+		pl->pages[pl->npages++] = p;
+		if (pg + ps == 0)
+			break; /* top of the address space */
+	}
+	memcpy((void *)(uintptr_t)entry_ip, insn, ilen);
+	if (jmp_ok)
+		memcpy((void *)(uintptr_t)next_ip, jmp, jlen);
+	for (size_t i = 0; i < pl->npages; i++)
+		mprotect(pl->pages[i], (size_t)ps, PROT_READ | PROT_EXEC);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ observation JSON */
+
+static void emit_frame(struct jbuf *b, const struct sysabi_frame *f, int with_segs, int with_bases, uint64_t fsb, uint64_t gsb)
+{
+	int first = 1;
+	jb_raw(b, "{", 1);
+	for (int i = 0; i < NGPR; i++)
+		jb_kv_hex(b, &first, GPR_NAMES[i], CODE64 ? f->gpr[i] : (uint32_t)f->gpr[i]);
+	jb_kv_hex(b, &first, "rflags", CODE64 ? f->rflags : (uint32_t)f->rflags);
+	jb_kv_hex(b, &first, "rip", f->rip);
+	if (with_segs)
+		for (int i = 0; i < 6; i++)
+			jb_kv_hex(b, &first, SEG_NAMES[i], f->seg[i] & 0xffff);
+	if (with_bases) {
+		jb_kv_hex(b, &first, "fs_base", fsb);
+		jb_kv_hex(b, &first, "gs_base", gsb);
+	}
+	jb_raw(b, "}", 1);
+}
+
+static void emit_sigrec(struct jbuf *b, const struct sigrec *r)
+{
+	jb_s(b, "{\"signo\":");
+	jb_int(b, r->signo);
+	jb_s(b, ",\"code\":");
+	jb_int(b, r->code);
+	jb_s(b, ",\"errno\":");
+	jb_int(b, r->err_no);
+	if (r->has_addr) {
+		jb_s(b, ",\"addr\":");
+		jb_hexv(b, CODE64 ? r->addr : (uint32_t)r->addr);
+	}
+	if (r->has_sys) {
+		jb_s(b, ",\"syscall\":");
+		jb_int(b, r->syscall_nr);
+		jb_s(b, ",\"arch\":");
+		jb_int(b, (long long)r->arch);
+	}
+	jb_s(b, ",\"trapno\":");
+	jb_int(b, r->trapno);
+	jb_s(b, ",\"err\":");
+	jb_hexv(b, r->err);
+	jb_s(b, ",\"regs\":{");
+	int first = 1;
+	for (int i = 0; i < NGPR; i++)
+		jb_kv_hex(b, &first, GPR_NAMES[i], r->gpr[i]);
+	jb_kv_hex(b, &first, "rip", r->rip);
+	jb_kv_hex(b, &first, "rflags", r->rflags);
+	for (int i = 0; i < 6; i++)
+		if (r->seg[i] != (uint64_t)-1)
+			jb_kv_hex(b, &first, SEG_NAMES[i], r->seg[i]);
+	jb_s(b, "}}");
+}
+
+static void emit_head(struct jbuf *b, const char *id, const char *outcome)
+{
+	b->len = 0;
+	jb_s(b, "{\"id\":");
+	jb_str(b, id);
+	jb_s(b, ",\"outcome\":");
+	jb_str(b, outcome);
+}
+
+static void emit_ids(struct jbuf *b)
+{
+	int first = 1;
+	jb_kv_hex(b, &first, "pid", g_pid);
+	jb_kv_hex(b, &first, "tid", g_tid);
+	jb_kv_hex(b, &first, "ppid", g_ppid);
+	jb_kv_hex(b, &first, "uid", g_uid);
+	jb_kv_hex(b, &first, "gid", g_gid);
+}
+
+/* A whole observation with no registers: unsupported/error/timeout/killed/exited. */
+static void emit_simple(struct jbuf *b, const char *id, const char *outcome, const char *reason)
+{
+	emit_head(b, id, outcome);
+	if (reason) {
+		jb_key(b, "reason");
+		jb_str(b, reason);
+	}
+	jb_s(b, ",\"before\":{},\"env\":{");
+	emit_ids(b);
+	jb_s(b, "}}\n");
+}
+
+static void flush_obs(struct jbuf *b)
+{
+	if (write_all(g_report_fd, b->p, b->len) < 0)
+		_exit(71); /* the harness went away */
+	b->len = 0;
+}
+
+/* ------------------------------------------------------------------ running a case */
+
+static const char *unsupported_reason(const struct pcase *c)
+{
+	if (c->code64 != CODE64)
+		return CODE64 ? "code compat from a 64-bit probe (far call into a 0x23 code segment) is not implemented"
+			      : "code 64 from the i386 probe (far call into a 64-bit code segment) is not implemented";
+	if (c->entry == E_VDSO && !getauxval(AT_SYSINFO))
+		return "no __kernel_vsyscall: AT_SYSINFO is given to 32-bit processes only";
+#ifndef __x86_64__
+	if (c->entry == E_VSYSCALL)
+		return "the vsyscall page exists only for 64-bit processes";
+#endif
+	if (c->entry == E_VSYSCALL && !c->has_vsys)
+		return "vsyscall case without an address";
+	return 0;
+}
+
+/* Run one case in this process (or in the forked child); writes the observation line. */
+static void run_inline(struct pcase *c)
+{
+	struct jbuf *b = &g_out;
+	char why[512] = "";
+	struct placed pl = { .npages = 0 };
+	/* volatile: these live across the sigsetjmp below (C11 7.13.2.1). */
+	volatile int placed = 0;
+	volatile uint64_t entry_ip = 0, next_ip = 0;
+	const char *un = unsupported_reason(c);
+	if (un) {
+		emit_simple(b, c->id, "unsupported", un);
+		flush_obs(b);
+		return;
+	}
+
+	int nmapped = 0, nopen = 0;
+	for (; nmapped < c->nmem; nmapped++)
+		if (map_region(&c->mem[nmapped], why, sizeof why) < 0)
+			goto unsupported;
+	for (; nopen < c->nfd; nopen++)
+		if (open_fd(&c->fds[nopen], why, sizeof why) < 0)
+			goto failed;
+	g_unmapped = 0;
+
+	memset(&sysabi_ctl, 0, sizeof sysabi_ctl);
+	for (int i = 0; i < 16; i++) {
+		if (c->regs[i].set && resolve(c, &c->regs[i], &sysabi_ctl.in.gpr[i], why, sizeof why) < 0)
+			goto failed;
+	}
+	/* The number wins over any `regs` value for rax (docs/spec-language.md). */
+	sysabi_ctl.in.gpr[0] = c->code64 ? c->nr : (uint32_t)c->nr;
+	sysabi_ctl.in.rflags = c->rflags;
+	sysabi_ctl.flags = c->regs[7].set ? CTL_F_RSP : 0;
+	sysabi_ctl.resume = (uint64_t)(uintptr_t)sysabi_resume;
+	memset(g_sret_set, 0, sizeof g_sret_set);
+	for (int i = 0; i < SR_COUNT; i++) {
+		if (!c->sret[i].set)
+			continue;
+		if (resolve(c, &c->sret[i], &g_sret_val[i], why, sizeof why) < 0)
+			goto failed;
+		g_sret_set[i] = 1;
+	}
+
+	switch (c->entry) {
+	case E_SYSCALL: entry_ip = (uintptr_t)sysabi_stub_syscall; next_ip = (uintptr_t)sysabi_stub_syscall_end; break;
+	case E_INT80: entry_ip = (uintptr_t)sysabi_stub_int80; next_ip = (uintptr_t)sysabi_stub_int80_end; break;
+	case E_SYSENTER: entry_ip = (uintptr_t)sysabi_stub_sysenter; next_ip = (uintptr_t)sysabi_stub_sysenter_end; break;
+	case E_SIGRETURN: entry_ip = (uintptr_t)sysabi_stub_int3; next_ip = (uintptr_t)sysabi_stub_int3_end; break;
+	default: entry_ip = (uintptr_t)sysabi_stub_call; next_ip = (uintptr_t)sysabi_stub_call_end; break;
+	}
+	if (c->entry == E_VDSO) {
+		sysabi_ctl.call = getauxval(AT_SYSINFO);
+	} else if (c->entry == E_VDSO_FN) {
+		sysabi_ctl.call = sysabi_vdso_sym(c->symbol);
+		if (!sysabi_ctl.call) {
+			snprintf(why, sizeof why, "the vDSO has no function %s", c->symbol);
+			goto unsupported;
+		}
+		if (!CODE64)
+			sysabi_ctl.flags |= CTL_F_STACKARGS;
+	} else if (c->entry == E_VSYSCALL) {
+		sysabi_ctl.call = c->vsys;
+	}
+	if (c->has_nextip) {
+		if (place_stub(c->entry, c->nextip, &pl, why, sizeof why) < 0)
+			goto unsupported;
+		placed = 1;
+		entry_ip = pl.entry_ip;
+		next_ip = pl.next_ip;
+	}
+	sysabi_ctl.target = entry_ip;
+
+	g_traps = 0;
+	g_ndelivered = 0;
+	g_case_tf = (c->rflags & 0x100) != 0;
+	g_sigreturn_pending = c->entry == E_SIGRETURN;
+	sigset_t old;
+	if (c->blocked) {
+		sigset_t set;
+		sigemptyset(&set);
+		for (int s = 1; s <= 64; s++)
+			if (c->blocked & (1ULL << (s - 1)))
+				sigaddset(&set, s);
+		sigprocmask(SIG_BLOCK, &set, &old);
+	}
+	volatile int faulted = 0;
+	uint64_t fsb = 0, gsb = 0;
+	/* No mask saved: the probe's mask is restored by hand on the rare fault path. */
+	if (sigsetjmp(g_jb, 0) == 0) {
+		g_in_case = 1;
+		sysabi_enter();
+		g_in_case = 0;
+	} else {
+		faulted = 1;
+	}
+	fsb = read_fsbase();
+	restore_fsbase(fsb);
+	gsb = read_gsbase();
+	if (faulted || c->blocked) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, c->blocked ? &old : &none, 0);
+	}
+	g_case_tf = 0;
+	g_sigreturn_pending = 0;
+
+	/* ---- the observation */
+	emit_head(b, c->id, faulted ? "signal" : "returned");
+	sysabi_ctl.in.rflags = sysabi_ctl.before.rflags; /* as read back after POPF */
+	sysabi_ctl.in.rip = entry_ip;
+	memcpy(sysabi_ctl.in.seg, sysabi_ctl.before.seg, sizeof sysabi_ctl.in.seg);
+	jb_s(b, ",\"before\":");
+	emit_frame(b, &sysabi_ctl.in, 1, 0, 0, 0);
+	if (!faulted) {
+		sysabi_ctl.after.rip = next_ip;
+		jb_s(b, ",\"after\":");
+		emit_frame(b, &sysabi_ctl.after, 1, CODE64, fsb, gsb);
+	} else {
+		jb_s(b, ",\"signal\":");
+		emit_sigrec(b, &g_sig);
+	}
+	if (c->rflags & 0x100) {
+		jb_s(b, ",\"traps\":");
+		jb_int(b, g_traps);
+	}
+	if (g_ndelivered) {
+		jb_s(b, ",\"delivered\":[");
+		for (int i = 0; i < g_ndelivered; i++) {
+			if (i)
+				jb_raw(b, ",", 1);
+			emit_sigrec(b, &g_delivered[i]);
+		}
+		jb_raw(b, "]", 1);
+	}
+	int anyread = 0;
+	for (int i = 0; i < c->nmem; i++) {
+		struct region *m = &c->mem[i];
+		if (!m->readback)
+			continue;
+		jb_s(b, anyread ? "," : ",\"memory\":{");
+		anyread = 1;
+		jb_str(b, m->name);
+		jb_raw(b, ":\"", 2);
+		if (m->prot != P_RW)
+			mprotect(m->map, m->maplen, PROT_READ);
+		size_t n = m->size > 65536 ? 65536 : m->size;
+		jb_need(b, n * 2 + 2);
+		const uint8_t *p = (const uint8_t *)(uintptr_t)m->addr;
+		for (size_t k = 0; k < n; k++) {
+			b->p[b->len++] = "0123456789abcdef"[p[k] >> 4];
+			b->p[b->len++] = "0123456789abcdef"[p[k] & 15];
+		}
+		jb_raw(b, "\"", 1);
+	}
+	if (anyread)
+		jb_raw(b, "}", 1);
+	jb_s(b, ",\"env\":{");
+	emit_ids(b);
+	int first = 0;
+	jb_kv_hex(b, &first, "entry_ip", entry_ip);
+	jb_kv_hex(b, &first, "next_ip", next_ip);
+	if (g_unmapped)
+		jb_kv_hex(b, &first, "unmapped", g_unmapped);
+	if (c->nmem) {
+		jb_s(b, ",\"bufs\":{");
+		int f2 = 1;
+		for (int i = 0; i < c->nmem; i++)
+			jb_kv_hex(b, &f2, c->mem[i].name, c->mem[i].addr);
+		jb_raw(b, "}", 1);
+	}
+	jb_s(b, ",\"fds\":{");
+	{
+		int f2 = 1;
+		int have_null = 0;
+		for (int i = 0; i < c->nfd; i++) {
+			const struct fdspec *f = &c->fds[i];
+			if (strcmp(f->name, "null") == 0)
+				have_null = 1;
+			if (f->kind == FK_PIPE) {
+				char nm[NAME_MAX_LEN + 4];
+				snprintf(nm, sizeof nm, "%s.r", f->name);
+				jb_kv_hex(b, &f2, nm, (uint64_t)f->fd);
+				snprintf(nm, sizeof nm, "%s.w", f->name);
+				jb_kv_hex(b, &f2, nm, (uint64_t)f->fd2);
+			} else {
+				jb_kv_hex(b, &f2, f->name, (uint64_t)f->fd);
+			}
+		}
+		if (!have_null && g_nullfd >= 0)
+			jb_kv_hex(b, &f2, "null", (uint64_t)g_nullfd);
+	}
+	jb_s(b, "},\"extra\":{");
+	first = 1;
+	jb_kv_hex(b, &first, "vdso", (uint64_t)sysabi_vdso_base());
+	if (getauxval(AT_SYSINFO))
+		jb_kv_hex(b, &first, "at_sysinfo", (uint64_t)getauxval(AT_SYSINFO));
+	if (c->entry == E_VDSO_FN || c->entry == E_VDSO || c->entry == E_VSYSCALL)
+		jb_kv_hex(b, &first, "call_target", sysabi_ctl.call);
+	jb_s(b, "}}}\n");
+	flush_obs(b);
+	goto cleanup;
+
+unsupported:
+	emit_simple(b, c->id, "unsupported", why);
+	flush_obs(b);
+	goto cleanup;
+failed:
+	emit_simple(b, c->id, "error", why);
+	flush_obs(b);
+cleanup:
+	if (placed)
+		unplace(&pl);
+	for (int i = 0; i < nmapped; i++)
+		munmap(c->mem[i].map, c->mem[i].maplen);
+	for (int i = 0; i < nopen; i++) {
+		if (c->fds[i].kind == FK_CLOSED)
+			continue;
+		if (c->fds[i].fd >= 0)
+			close(c->fds[i].fd);
+		if (c->fds[i].fd2 >= 0)
+			close(c->fds[i].fd2);
+	}
+}
+
+/* ------------------------------------------------------------------ forked cases */
+
+static void remove_tree(int parent, const char *name, int depth)
+{
+	if (unlinkat(parent, name, 0) == 0 || depth > 16)
+		return;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+					remove_tree(dirfd(d), e->d_name, depth + 1);
+			closedir(d);
+		} else {
+			close(fd);
+		}
+	}
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void child_setup(const struct pcase *c, const char *dir, int report_fd)
+{
+	/* The probe dying (the harness killed it) takes the child with it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Nothing the case prints may reach the protocol stream: stdio goes to /dev/null. */
+	int dn = open("/dev/null", O_RDWR);
+	if (dn >= 0) {
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(dn, 2);
+		if (dn > 2)
+			close(dn);
+	}
+	g_nullfd = open("/dev/null", O_RDWR);
+	g_report_fd = report_fd;
+	unsigned secs = c->timeout_ms / 1000 + 1;
+	struct rlimit cpu = { secs, secs + 1 };
+	setrlimit(RLIMIT_CPU, &cpu);
+	struct rlimit core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &core);
+	/* Address space: plenty for the probe, not enough for a runaway case to hurt. */
+	struct rlimit as = { 1ULL << 30, 1ULL << 30 };
+	setrlimit(RLIMIT_AS, &as);
+	if (chdir(dir) != 0)
+		_exit(72);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Backstop for the parent's poll timeout: SIGALRM's default action ends the child. */
+	alarm(secs + 1);
+	g_pid = (uint64_t)getpid();
+	g_tid = (uint64_t)syscall(SYS_gettid);
+	g_ppid = (uint64_t)getppid();
+}
+
+static void child_signals(const struct pcase *c)
+{
+	for (int s = 1; s < NSIG_MAX; s++) {
+		g_record[s] = c->disp[s];
+		if (c->disp[s] == D_DEFAULT)
+			signal(s, SIG_DFL);
+		else if (c->disp[s] == D_IGNORE)
+			signal(s, SIG_IGN);
+		else if (c->disp[s] == D_RECORD)
+			install_handler(s);
+	}
+}
+
+static void child_exec(const struct pcase *c, int report_fd)
+{
+	/* The exec'd program reports on fd 3 (exec_*.S). */
+	if (report_fd != 3) {
+		dup2(report_fd, 3);
+		close(report_fd);
+	} else {
+		fcntl(3, F_SETFD, 0);
+	}
+	char *argv[] = { g_exec_probe, 0 };
+	char *envp[] = { 0 };
+	execve(g_exec_probe, argv, envp);
+	int e = errno;
+	char why[600];
+	snprintf(why, sizeof why, "execve %.400s failed: %s (errno %d)", g_exec_probe, strerror(e), e);
+	g_report_fd = 3;
+	emit_simple(&g_out, c->id, "unsupported", why);
+	flush_obs(&g_out);
+	_exit(127);
+}
+
+static void emit_exec_frame(const struct pcase *c, const struct sysabi_frame *f, uint64_t child)
+{
+	struct jbuf *b = &g_out;
+	emit_head(b, c->id, "returned");
+	jb_s(b, ",\"before\":{},\"after\":");
+	emit_frame(b, f, 1, 0, 0, 0);
+	jb_s(b, ",\"env\":{");
+	int first = 1;
+	jb_kv_hex(b, &first, "pid", child);
+	jb_kv_hex(b, &first, "ppid", g_pid);
+	jb_kv_hex(b, &first, "uid", g_uid);
+	jb_kv_hex(b, &first, "gid", g_gid);
+	jb_kv_hex(b, &first, "entry_ip", f->rip);
+	jb_s(b, "}}\n");
+}
+
+static void run_forked(struct pcase *c)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/sysabi-case-XXXXXX", g_tmpdir);
+	if (!mkdtemp(dir)) {
+		char why[1200];
+		snprintf(why, sizeof why, "cannot create a private directory in %s: %s", g_tmpdir, strerror(errno));
+		emit_simple(&g_out, c->id, "error", why);
+		flush_obs(&g_out);
+		return;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		emit_simple(&g_out, c->id, "error", "pipe2 failed for the case report");
+		flush_obs(&g_out);
+		rmdir(dir);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		child_setup(c, dir, p[1]);
+		if (c->entry == E_EXEC)
+			child_exec(c, p[1]);
+		child_signals(c);
+		run_inline(c);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		remove_tree(AT_FDCWD, dir, 0);
+		emit_simple(&g_out, c->id, "error", "fork failed");
+		flush_obs(&g_out);
+		return;
+	}
+	struct jbuf rep = { 0, 0, 0 };
+	long long deadline = now_ms() + c->timeout_ms;
+	int timed_out = 0;
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			timed_out = 1;
+			break;
+		}
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		int r = poll(&pf, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			timed_out = 1;
+			break;
+		}
+		jb_need(&rep, 65536);
+		ssize_t n = read(p[0], rep.p + rep.len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		rep.len += (size_t)n;
+		if (rep.len > (16u << 20))
+			break;
+	}
+	close(p[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	remove_tree(AT_FDCWD, dir, 0);
+	char why[256];
+	if (timed_out) {
+		snprintf(why, sizeof why, "case ran longer than its %u ms limit; child killed", c->timeout_ms);
+		emit_simple(&g_out, c->id, "timeout", why);
+	} else if (c->entry == E_EXEC && rep.len == FR_SIZE && memchr(rep.p, 0, rep.len)) {
+		struct sysabi_frame f;
+		memcpy(&f, rep.p, sizeof f);
+		emit_exec_frame(c, &f, (uint64_t)pid);
+	} else if (rep.len > 0 && rep.p[rep.len - 1] == '\n' && rep.p[0] == '{') {
+		/* The child's own complete observation line. */
+		jb_raw(&g_out, rep.p, rep.len);
+	} else if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		if (sig == SIGALRM && c->disp[SIGALRM] == D_NONE) {
+			snprintf(why, sizeof why, "case ran longer than its %u ms limit (alarm)", c->timeout_ms);
+			emit_simple(&g_out, c->id, "timeout", why);
+		} else {
+			emit_head(&g_out, c->id, "killed");
+			jb_s(&g_out, ",\"before\":{},\"exit\":{\"signal\":");
+			jb_int(&g_out, sig);
+			jb_s(&g_out, "},\"env\":{");
+			int first = 1;
+			jb_kv_hex(&g_out, &first, "pid", (uint64_t)pid);
+			jb_kv_hex(&g_out, &first, "ppid", g_pid);
+			jb_s(&g_out, "}}\n");
+		}
+	} else if (WIFEXITED(st)) {
+		emit_head(&g_out, c->id, "exited");
+		jb_s(&g_out, ",\"before\":{},\"exit\":{\"code\":");
+		jb_int(&g_out, WEXITSTATUS(st));
+		jb_s(&g_out, "},\"env\":{");
+		int first = 1;
+		jb_kv_hex(&g_out, &first, "pid", (uint64_t)pid);
+		jb_kv_hex(&g_out, &first, "ppid", g_pid);
+		jb_s(&g_out, "}}\n");
+	} else {
+		emit_simple(&g_out, c->id, "error", "child ended in an unknown state");
+	}
+	free(rep.p);
+	flush_obs(&g_out);
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static void cmd_info(void)
+{
+	struct jbuf *b = &g_out;
+	b->len = 0;
+	jb_s(b, "{\"info\":{\"abi\":\"" PROBE_ABI "\",\"protocol\":");
+	jb_int(b, PROTOCOL_VERSION);
+	uint16_t cs, ss;
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	__asm__ volatile("mov %%ss, %0" : "=r"(ss));
+	int first = 0;
+	jb_kv_hex(b, &first, "pid", g_pid);
+	jb_kv_hex(b, &first, "cs", cs);
+	jb_kv_hex(b, &first, "ss", ss);
+	jb_kv_hex(b, &first, "vdso", (uint64_t)sysabi_vdso_base());
+	jb_kv_hex(b, &first, "at_sysinfo", (uint64_t)getauxval(AT_SYSINFO));
+	jb_kv_hex(b, &first, "hwcap2", (uint64_t)getauxval(AT_HWCAP2));
+	jb_s(b, ",\"exec_probe\":");
+	jb_str(b, g_exec_probe);
+	jb_s(b, "}}\n");
+	flush_obs(b);
+}
+
+/* peek ADDR: read one byte at ADDR in a child (a fault there must not end the probe). */
+static void cmd_peek(const char *arg)
+{
+	uint64_t addr;
+	struct jbuf *b = &g_out;
+	b->len = 0;
+	if (!parse_u64(arg, &addr)) {
+		jb_s(b, "{\"peek\":{\"ok\":false,\"reason\":\"bad address\"}}\n");
+		flush_obs(b);
+		return;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		alarm(5);
+		uint8_t v = *(volatile uint8_t *)(uintptr_t)addr;
+		if (write(p[1], &v, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	uint8_t v = 0;
+	ssize_t n = pid > 0 ? read(p[0], &v, 1) : -1;
+	close(p[0]);
+	int st = 0;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	jb_s(b, "{\"peek\":{\"addr\":");
+	jb_hexv(b, addr);
+	if (n == 1) {
+		jb_s(b, ",\"ok\":true,\"byte\":");
+		jb_hexv(b, v);
+	} else {
+		jb_s(b, ",\"ok\":false,\"signal\":");
+		jb_int(b, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	}
+	jb_s(b, "}}\n");
+	flush_obs(b);
+}
+
+/* ------------------------------------------------------------------ main loop */
+
+struct linereader {
+	char buf[1 << 16];
+	size_t start, end;
+	char *big;
+	size_t bigcap;
+};
+
+/* Next line (without '\n'), or NULL at end of input. Lines longer than the buffer are
+ * assembled in a growing side buffer (region contents can be long). */
+static char *next_line(struct linereader *r)
+{
+	size_t bl = 0;
+	for (;;) {
+		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl) {
+			*nl = 0;
+			char *s = r->buf + r->start;
+			size_t n = (size_t)(nl - s);
+			r->start += n + 1;
+			if (!bl)
+				return s;
+			if (bl + n + 1 > r->bigcap) {
+				r->bigcap = (bl + n + 1) * 2;
+				r->big = realloc(r->big, r->bigcap);
+				if (!r->big)
+					_exit(70);
+			}
+			memcpy(r->big + bl, s, n + 1);
+			return r->big;
+		}
+		if (r->start > 0 || r->end == sizeof r->buf) {
+			size_t n = r->end - r->start;
+			if (r->start == 0) {
+				/* buffer full with no newline: move it to the side buffer */
+				if (bl + n + 1 > r->bigcap) {
+					r->bigcap = (bl + n + 1) * 2;
+					r->big = realloc(r->big, r->bigcap);
+					if (!r->big)
+						_exit(70);
+				}
+				memcpy(r->big + bl, r->buf, n);
+				bl += n;
+				r->end = 0;
+			} else {
+				memmove(r->buf, r->buf + r->start, n);
+				r->end = n;
+				r->start = 0;
+			}
+		}
+		ssize_t got = read(0, r->buf + r->end, sizeof r->buf - r->end);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return 0;
+		r->end += (size_t)got;
+	}
+}
+
+static void init_process(char **argv)
+{
+	(void)argv;
+	g_pagesize = sysconf(_SC_PAGESIZE);
+	g_pid = (uint64_t)getpid();
+	g_tid = (uint64_t)syscall(SYS_gettid);
+	g_ppid = (uint64_t)getppid();
+	g_uid = (uint64_t)getuid();
+	g_gid = (uint64_t)getgid();
+	g_nullfd = open("/dev/null", O_RDWR);
+	const char *t = getenv("TMPDIR");
+	snprintf(g_tmpdir, sizeof g_tmpdir, "%s", t && *t ? t : "/tmp");
+	const char *e = getenv("SYSABI_EXEC_PROBE");
+	if (e && *e) {
+		snprintf(g_exec_probe, sizeof g_exec_probe, "%s", e);
+	} else {
+		char self[3900];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n < 0)
+			n = 0;
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash)
+			*slash = 0;
+		snprintf(g_exec_probe, sizeof g_exec_probe, "%s/probe-exec-%s", slash ? self : ".", PROBE_ABI);
+	}
+#ifdef __x86_64__
+	/* AT_HWCAP2 bit 1: the kernel enabled CR4.FSGSBASE (v5.9+), RDFSBASE is usable. */
+	g_have_fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
+#endif
+	g_fsbase = read_fsbase();
+	g_gsbase = read_gsbase();
+	setup_signals();
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	init_process(argv);
+	static struct linereader rd;
+	static struct pcase c;
+	char *line;
+	while ((line = next_line(&rd))) {
+		if (line[0] == 0 || line[0] == '#')
+			continue;
+		if (strcmp(line, "info") == 0) {
+			cmd_info();
+			continue;
+		}
+		if (strncmp(line, "peek ", 5) == 0) {
+			cmd_peek(line + 5);
+			continue;
+		}
+		if (strncmp(line, "case ", 5) != 0) {
+			g_out.len = 0;
+			jb_s(&g_out, "{\"protocol_error\":");
+			char msg[200];
+			snprintf(msg, sizeof msg, "expected a case, info or peek line, found \"%.100s\"", line);
+			jb_str(&g_out, msg);
+			jb_s(&g_out, "}\n");
+			flush_obs(&g_out);
+			continue;
+		}
+		memset(&c, 0, sizeof c);
+		c.code64 = CODE64;
+		c.rflags = 0x202;
+		c.timeout_ms = 5000;
+		c.entry = CODE64 ? E_SYSCALL : E_INT80;
+		if (!pdecode(line + 5, c.id, sizeof c.id))
+			case_bad(&c, "bad case id", line);
+		int ended = 0;
+		while ((line = next_line(&rd))) {
+			if (parse_case_line(&c, line)) {
+				ended = 1;
+				break;
+			}
+		}
+		if (!ended)
+			case_bad(&c, "input ended inside the case", "");
+		if (c.bad[0]) {
+			emit_simple(&g_out, c.id, "error", c.bad);
+			flush_obs(&g_out);
+		} else if (c.isolate || c.entry == E_EXEC || c.entry == E_SIGRETURN || c.blocked) {
+			run_forked(&c);
+		} else {
+			int any_disp = 0;
+			for (int s = 1; s < NSIG_MAX; s++)
+				any_disp |= c.disp[s] != D_NONE;
+			if (any_disp)
+				run_forked(&c);
+			else
+				run_inline(&c);
+		}
+		case_free(&c);
+		if (!ended)
+			break;
+	}
+	return 0;
+}
