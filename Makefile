@@ -3,12 +3,14 @@
 SHELL := /bin/bash
 NODE ?= node
 NPM_STAMP := node_modules/.package-lock.json
-TS_SOURCES := $(shell find harness sim abi -name '*.ts' 2>/dev/null)
+TS_SOURCES := $(shell find harness sim abi tables -name '*.ts' 2>/dev/null)
 SYSABI := $(NODE) dist/harness/cli.js
 # Extra arguments for the conformance run, e.g. `make check ARGS="--target sim"`.
 ARGS ?=
+# Where `make check` writes reports/<run id>/ (TAP per target, results.json, junit.xml).
+REPORTS ?= reports
 
-.PHONY: all build check test lint tables probes bench clean distclean
+.PHONY: all build check test lint schema schema-check tables probes bench clean distclean
 
 all: build
 
@@ -18,9 +20,11 @@ $(NPM_STAMP): package.json package-lock.json
 	@touch $@
 
 # The CLI runs compiled JavaScript (fast start); tsx is only for tests and scripts.
+# The bin entry (dist/harness/cli.js) must be executable for `npx sysabi` and `npm link`.
 build: dist/.stamp
 dist/.stamp: $(NPM_STAMP) tsconfig.json $(TS_SOURCES)
 	npx tsc -p tsconfig.json
+	@chmod +x dist/harness/cli.js
 	@touch $@
 
 # Syscall tables regenerated from the kernel's .tbl files (KTBL_DIR=path/to/linux/arch/x86/entry/syscalls).
@@ -30,20 +34,32 @@ tables: $(NPM_STAMP)
 # The C probes (rules in probes/probes.mk).
 include probes/probes.mk
 
+# Every spec on every target available here; TAP on stdout, reports in $(REPORTS)/<run id>/.
+# Exits non-zero on any unexpected result (fail, xpass, error) or a spec error.
 check: build probes
-	$(SYSABI) run --out reports $(ARGS)
+	$(SYSABI) run --out $(REPORTS) $(ARGS)
 
+# Validate every spec without running it (file:line:col errors, exit 2).
 lint: build
 	$(SYSABI) lint
 
+# specs/schema.json from the zod schema, for editors (yaml-language-server); schema-check
+# fails when the committed file is stale.
+schema: $(NPM_STAMP)
+	$(NODE) --import tsx harness/spec/gen-schema.ts
+schema-check: $(NPM_STAMP)
+	$(NODE) --import tsx harness/spec/gen-schema.ts --check
+
+# The project's own tests (node-tap, test/**/*.test.ts, run through tsx).
 test: $(NPM_STAMP) probes
 	npx tap
 
+# Benchmarks (bench/*.bench.ts, one after another); figures go in bench/RESULTS.md by hand.
 bench: build probes
 	$(NODE) --import tsx bench/run.ts
 
 clean:
-	rm -rf dist probes/build reports/*/
+	rm -rf dist probes/build $(REPORTS)/*/
 
 distclean: clean
 	rm -rf node_modules
