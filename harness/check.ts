@@ -1,0 +1,325 @@
+// check(): a case's expectation against what a target observed → Result with one diff per
+// failing field, expected vs observed in hex (with decimal / errno / signal names where they
+// help). Values compare at the register width of the case's code: 32-bit code compares the
+// low 32 bits, so -EFAULT is 0xfffffff2 there and 0xfffffffffffffff2 in 64-bit code.
+// `any_of` passes when one alternative (together with the common keys) holds; on failure
+// the closest alternative's diffs are reported.
+
+import { ERRNO, MAX_ERRNO, RFLAGS, SIGNALS } from '../abi/constants.js';
+import { REG32_ALIASES, type Diff, type Observation, type RegName, type Result, type Status } from './contracts.js';
+import { hex } from './json.js';
+import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spec/types.js';
+
+const ERRNO_BY_NUM = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
+const SIGNAL_BY_NUM = new Map<number, string>(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
+
+/** "SIGSEGV" for 11, "signal 99" otherwise. */
+export function signalName(n: number): string {
+  return SIGNAL_BY_NUM.get(n) ?? `signal ${n}`;
+}
+
+/** A value for people: hex, and the decimal / errno reading when it helps. */
+export function showValue(v: bigint, bits: 16 | 32 | 64 = 64): string {
+  const u = BigInt.asUintN(bits, v);
+  const s = BigInt.asIntN(bits, u);
+  const h = hex(u);
+  if (s < 0n && s >= -BigInt(MAX_ERRNO)) {
+    const name = ERRNO_BY_NUM.get(Number(-s));
+    return `${h} (${s}${name ? `, ${name}` : ''})`;
+  }
+  if (u >= 10n && u < 1_000_000n) return `${h} (${u})`;
+  return h;
+}
+
+/** Sentinel to mark a fact the target did not report. */
+class Missing {
+  constructor(readonly what: string) {}
+}
+
+interface Ctx {
+  ec: ExpandedCase;
+  obs: Observation;
+}
+
+/** Resolve an expected value against the Observation; `reg` is the register `$in` refers to. */
+function resolve(v: ExpVal, ctx: Ctx, reg?: RegName): bigint | Missing {
+  if ('lit' in v) return v.lit;
+  const env = ctx.obs.env ?? {};
+  let base: bigint | undefined;
+  let what: string = v.sym;
+  switch (v.sym) {
+    case 'pid': case 'tid': case 'ppid': case 'uid': case 'gid': case 'next_ip': case 'entry_ip': case 'unmapped':
+      base = env[v.sym];
+      break;
+    case 'rflags_in':
+      // The RFLAGS value loaded before the entry: as read back by the target, else the Case's.
+      base = ctx.obs.before?.rflags ?? ctx.ec.case.rflags;
+      break;
+    case 'buf':
+      base = env.bufs?.[v.name!];
+      what = `address of buffer ${v.name}`;
+      break;
+    case 'fd':
+      base = env.fds?.[v.name!];
+      what = `descriptor ${v.name}`;
+      break;
+    case 'extra':
+      base = env.extra?.[v.name!];
+      what = `fact ${v.name}`;
+      break;
+    case 'in': {
+      // `$in` is the checked register's own value before the call; `$in.REG` another's.
+      const r = (v.name ? REG32_ALIASES[v.name] ?? v.name : reg) as RegName | undefined;
+      base = r ? ctx.obs.before?.[r] : undefined;
+      what = `${r ?? 'register'} before the call`;
+      break;
+    }
+  }
+  if (base === undefined) return new Missing(what);
+  return base + v.add;
+}
+
+/** Symbolic text of an expected value ("$next_ip", "0x33"). */
+function valText(v: ExpVal, bits: 16 | 32 | 64): string {
+  if ('lit' in v) return v.name ? `${v.name} (${showValue(v.lit, bits)})` : showValue(v.lit, bits);
+  return v.text;
+}
+
+/** How a matcher reads in words, without an Observation (explain uses this too). */
+export function describeMatcher(m: Matcher, bits: 16 | 32 | 64 = 64): string {
+  switch (m.kind) {
+    case 'eq': return valText(m.v, bits);
+    case 'errno': return `-${m.n} (${m.name}) = ${hex(BigInt.asUintN(bits, -BigInt(m.n)))}`;
+    case 'ok': return `not an error (outside [-${MAX_ERRNO}, -1])`;
+    case 'one_of': return `one of ${m.of.map((x) => describeMatcher(x, bits)).join(' | ')}`;
+    case 'not': return `not ${describeMatcher(m.m, bits)}`;
+    case 'range': return `in [${valText(m.lo, bits)}, ${valText(m.hi, bits)}]`;
+    case 'min': return `>= ${valText(m.v, bits)}`;
+    case 'max': return `<= ${valText(m.v, bits)}`;
+    case 'mask': return `(x & ${hex(m.mask)}) == ${hex(m.eq)}`;
+    case 'all': return m.of.map((x) => describeMatcher(x, bits)).join(' and ');
+  }
+}
+
+interface Eval {
+  ok: boolean;
+  /** Expected, with symbols resolved where they could be. */
+  expected: string;
+  missing?: string;
+}
+
+function evalMatcher(m: Matcher, x: bigint, bits: 16 | 32 | 64, ctx: Ctx, reg?: RegName): Eval {
+  const u = (v: bigint) => BigInt.asUintN(bits, v);
+  const val = (v: ExpVal): bigint | Missing => resolve(v, ctx, reg);
+  const show = (v: ExpVal, r: bigint): string => ('lit' in v ? valText(v, bits) : `${v.text} = ${showValue(r, bits)}`);
+  switch (m.kind) {
+    case 'eq': {
+      const r = val(m.v);
+      if (r instanceof Missing) return { ok: false, expected: valText(m.v, bits), missing: r.what };
+      return { ok: u(x) === u(r), expected: show(m.v, r) };
+    }
+    case 'errno': {
+      const want = u(-BigInt(m.n));
+      return { ok: u(x) === want, expected: `${showValue(want, bits)}` };
+    }
+    case 'ok': {
+      const s = BigInt.asIntN(bits, x);
+      return { ok: !(s >= -BigInt(MAX_ERRNO) && s <= -1n), expected: describeMatcher(m, bits) };
+    }
+    case 'one_of': {
+      const rs = m.of.map((o) => evalMatcher(o, x, bits, ctx, reg));
+      const missing = rs.find((r) => r.missing)?.missing;
+      return { ok: rs.some((r) => r.ok), expected: `one of ${rs.map((r) => r.expected).join(' | ')}`, ...(missing && !rs.some((r) => r.ok) ? { missing } : {}) };
+    }
+    case 'not': {
+      const r = evalMatcher(m.m, x, bits, ctx, reg);
+      return { ok: !r.ok && !r.missing, expected: `not ${r.expected}`, ...(r.missing ? { missing: r.missing } : {}) };
+    }
+    case 'range': case 'min': case 'max': {
+      // Bounds compare unsigned at the register width (docs/spec-language.md).
+      const lo = m.kind === 'range' ? val(m.lo) : m.kind === 'min' ? val(m.v) : 0n;
+      const hi = m.kind === 'range' ? val(m.hi) : m.kind === 'max' ? val(m.v) : (1n << BigInt(bits)) - 1n;
+      if (lo instanceof Missing) return { ok: false, expected: describeMatcher(m, bits), missing: lo.what };
+      if (hi instanceof Missing) return { ok: false, expected: describeMatcher(m, bits), missing: hi.what };
+      const exp = m.kind === 'range' ? `in [${showValue(lo, bits)}, ${showValue(hi, bits)}]`
+        : m.kind === 'min' ? `>= ${showValue(lo, bits)}` : `<= ${showValue(hi, bits)}`;
+      return { ok: u(x) >= u(lo) && u(x) <= u(hi), expected: exp };
+    }
+    case 'mask':
+      return { ok: (u(x) & u(m.mask)) === u(m.eq), expected: describeMatcher(m, bits) };
+    case 'all': {
+      const rs = m.of.map((o) => evalMatcher(o, x, bits, ctx, reg));
+      const missing = rs.find((r) => r.missing)?.missing;
+      return { ok: rs.every((r) => r.ok), expected: rs.map((r) => r.expected).join(' and '), ...(missing ? { missing } : {}) };
+    }
+  }
+}
+
+/** A diff that carries whether it came from a fact the target did not report. */
+type D = Diff & { missing?: boolean };
+
+function checkValue(field: string, m: Matcher, x: bigint | undefined, bits: 16 | 32 | 64, ctx: Ctx, out: D[], reg?: RegName, show: (v: bigint) => string = (v) => showValue(v, bits)): void {
+  if (x === undefined) {
+    out.push({ field, expected: describeMatcher(m, bits), observed: '(not reported by the target)', missing: true });
+    return;
+  }
+  const r = evalMatcher(m, x, bits, ctx, reg);
+  if (r.ok) return;
+  if (r.missing) {
+    out.push({ field, expected: r.expected, observed: show(x), note: `the target did not report ${r.missing}`, missing: true });
+    return;
+  }
+  out.push({ field, expected: r.expected, observed: show(x) });
+}
+
+/** The outcome an expectation asks for (explicit, or implied by its keys). */
+export function wantedOutcome(e: Expectation): NonNullable<Expectation['outcome']> {
+  return e.outcome ?? (e.signal ? 'signal' : e.killed ? 'killed' : e.exitCode ? 'exited' : 'returned');
+}
+
+/** What happened, in words: "signal SIGSEGV (si_code 1, addr 0x0, rip 0x401000)". */
+export function describeOutcome(o: Observation): string {
+  switch (o.outcome) {
+    case 'returned': return 'returned';
+    case 'signal': {
+      const s = o.signal;
+      if (!s) return 'signal (no details reported)';
+      const parts = [`si_code ${s.code}`];
+      if (s.addr !== undefined) parts.push(`addr ${hex(s.addr)}`);
+      if (s.regs.rip !== undefined) parts.push(`rip ${hex(s.regs.rip)}`);
+      return `signal ${signalName(s.signo)} (${parts.join(', ')})`;
+    }
+    case 'killed': return `killed by ${o.exit?.signal !== undefined ? signalName(o.exit.signal) : 'a signal'}`;
+    case 'exited': return `exited with status ${o.exit?.code ?? '?'}`;
+    default: return o.outcome + (o.reason ? `: ${o.reason}` : '');
+  }
+}
+
+function regCheck(rc: RegCheck, file: Partial<Record<RegName, bigint>> | undefined, ctx: Ctx, out: D[], prefix = ''): void {
+  checkValue(prefix + rc.field, rc.m, file?.[rc.reg], rc.bits, ctx, out, rc.reg);
+}
+
+/** Every diff of one expectation (already combined with the common keys). */
+function evaluate(e: Expectation, ctx: Ctx): D[] {
+  const { obs } = ctx;
+  const out: D[] = [];
+  const want = wantedOutcome(e);
+  if (obs.outcome !== want) {
+    out.push({ field: 'outcome', expected: want, observed: describeOutcome(obs) });
+    return out;
+  }
+  for (const rc of e.regs) regCheck(rc, obs.after, ctx, out);
+  if (e.preserved) {
+    const bits = e.preserved.bits;
+    for (const r of e.preserved.regs) {
+      const b = obs.before?.[r];
+      const a = obs.after?.[r];
+      if (b === undefined || a === undefined) {
+        out.push({ field: `preserved ${r}`, expected: 'unchanged', observed: `(${b === undefined ? 'before' : 'after'} value not reported by the target)`, missing: true });
+      } else if (BigInt.asUintN(bits, a) !== BigInt.asUintN(bits, b)) {
+        out.push({ field: `preserved ${r}`, expected: showValue(b, bits), observed: showValue(a, bits), note: `${r} changed across the call` });
+      }
+    }
+  }
+  if (e.flags) {
+    const f = obs.after?.rflags;
+    if (f === undefined) out.push({ field: 'rflags', expected: 'flags reported', observed: '(not reported by the target)', missing: true });
+    else {
+      for (const n of e.flags.set) if ((f & RFLAGS[n]) !== RFLAGS[n]) out.push({ field: `flags.${n}`, expected: 'set', observed: `clear (rflags ${hex(f)})` });
+      for (const n of e.flags.clear) if ((f & RFLAGS[n]) !== 0n) out.push({ field: `flags.${n}`, expected: 'clear', observed: `set (rflags ${hex(f)})` });
+    }
+  }
+  if (e.signal) {
+    const s = obs.signal;
+    const bits = ctx.ec.case.code === 'compat' ? 32 : 64;
+    for (const { field, m } of e.signal.fields) {
+      const x = s ? (s as unknown as Record<string, number | bigint | undefined>)[field] : undefined;
+      const v = x === undefined ? undefined : BigInt(x);
+      const show = field === 'signo' ? (n: bigint) => `${signalName(Number(n))} (${n})`
+        : field === 'code' ? (n: bigint) => `${BigInt.asIntN(32, n)}` : field === 'errno' ? (n: bigint) => `${n}${ERRNO_BY_NUM.has(Number(n)) ? ` (${ERRNO_BY_NUM.get(Number(n))})` : ''}` : undefined;
+      checkValue(`signal.${field}`, m, v, field === 'addr' ? bits : 32, ctx, out, undefined, show);
+    }
+    for (const rc of e.signal.regs) regCheck(rc, s?.regs, ctx, out, 'signal.');
+  }
+  if (e.killed) {
+    const got = obs.exit?.signal;
+    if (got !== e.killed.signo) out.push({ field: 'killed', expected: `${e.killed.name} (${e.killed.signo})`, observed: got === undefined ? '(no killing signal reported)' : `${signalName(got)} (${got})` });
+  }
+  if (e.exitCode) checkValue('exit_code', e.exitCode, obs.exit?.code === undefined ? undefined : BigInt(obs.exit.code), 32, ctx, out, undefined, (v) => String(v));
+  if (e.traps) checkValue('traps', e.traps, BigInt(obs.traps ?? 0), 32, ctx, out, undefined, (v) => String(v));
+  if (e.delivered) {
+    const got = (obs.delivered ?? []).map((d) => d.signo);
+    const want = e.delivered.map((d) => d.signo);
+    if (got.length !== want.length || got.some((g, i) => g !== want[i])) {
+      out.push({ field: 'delivered', expected: `[${e.delivered.map((d) => d.name).join(', ')}]`, observed: `[${got.map(signalName).join(', ')}]` });
+    }
+  }
+  for (const mem of e.memory ?? []) {
+    const got = obs.memory?.[mem.name];
+    if (got === undefined) out.push({ field: `memory.${mem.name}`, expected: mem.hex, observed: '(not read back by the target)', missing: true });
+    else if (!got.toLowerCase().startsWith(mem.hex)) {
+      out.push({ field: `memory.${mem.name}`, expected: mem.text !== undefined ? `${JSON.stringify(mem.text)} (${mem.hex})` : mem.hex, observed: got.slice(0, Math.max(mem.hex.length, 32)), note: 'expected bytes are a prefix of the region' });
+    }
+  }
+  return out;
+}
+
+/** Common keys ∧ one alternative. */
+function conj(top: Expectation, alt: Expectation): Expectation {
+  const e: Expectation = { ...top, ...stripUndef(alt), regs: [...top.regs, ...alt.regs] };
+  delete e.anyOf;
+  if (top.signal && alt.signal) e.signal = { fields: [...top.signal.fields, ...alt.signal.fields], regs: [...top.signal.regs, ...alt.signal.regs] };
+  if (top.flags && alt.flags) e.flags = { set: [...top.flags.set, ...alt.flags.set], clear: [...top.flags.clear, ...alt.flags.clear] };
+  if (top.memory && alt.memory) e.memory = [...top.memory, ...alt.memory];
+  if (top.preserved && alt.preserved) {
+    e.preserved = { ...alt.preserved, regs: [...new Set([...top.preserved.regs, ...alt.preserved.regs])] };
+  }
+  return e;
+}
+function stripUndef<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function summary(diffs: readonly Diff[]): string {
+  if (diffs.length === 1) {
+    const d = diffs[0]!;
+    return `${d.field}: expected ${d.expected}, observed ${d.observed}`;
+  }
+  return `${diffs.length} mismatches: ${diffs.map((d) => d.field).join(', ')}`;
+}
+
+/** Check one case's Observation. `target` names the target for the Result. */
+export function check(ec: ExpandedCase, obs: Observation, target: string): Result {
+  const base = { caseId: ec.case.id, specId: ec.spec.id, abi: ec.case.abi, target, observation: obs };
+  const res = (status: Status, diffs: Diff[], reason?: string): Result =>
+    ({ ...base, status, diffs, ...(reason !== undefined ? { reason } : {}) });
+  if (ec.skipReason !== undefined) return res('skip', [], ec.skipReason);
+  switch (obs.outcome) {
+    case 'unsupported':
+      return res('skip', [], obs.reason ?? 'the target cannot run this case');
+    case 'error':
+      return res('error', [], obs.reason ?? 'the target could not run the case (no reason given)');
+    case 'timeout':
+      return res('fail', [{ field: 'outcome', expected: wantedOutcome(ec.expect), observed: `timeout after ${ec.case.timeoutMs} ms` }],
+        `timeout: no result within ${ec.case.timeoutMs} ms${obs.reason ? ` (${obs.reason})` : ''}`);
+    default:
+      break;
+  }
+  const ctx: Ctx = { ec, obs };
+  const alts = ec.expect.anyOf && ec.expect.anyOf.length > 0
+    ? ec.expect.anyOf.map((a) => ({ why: a.why, e: conj(ec.expect, a.exp) }))
+    : [{ why: undefined, e: ec.expect }];
+  let best: { diffs: D[]; why: string | undefined; i: number } | undefined;
+  for (let i = 0; i < alts.length; i++) {
+    const diffs = evaluate(alts[i]!.e, ctx);
+    if (diffs.length === 0) return res('pass', []);
+    if (!best || diffs.length < best.diffs.length) best = { diffs, why: alts[i]!.why, i };
+  }
+  const diffs = best!.diffs.map(({ missing: _m, ...d }) => d);
+  let reason = summary(diffs);
+  if (alts.length > 1) reason += ` (closest of ${alts.length} any_of alternatives: #${best!.i + 1}${best!.why ? ` "${best!.why}"` : ''})`;
+  // Only facts the target failed to report: a harness/target defect, not a verdict on the ABI.
+  const status: Status = best!.diffs.every((d) => d.missing) ? 'error' : 'fail';
+  return res(status, diffs, reason);
+}
+

@@ -1,0 +1,24 @@
+// `sysabi lint [paths]`: load and expand every spec without running anything; print every
+// error as file:line:col and a summary. Exit 0 when clean, 2 on any spec error.
+
+import { expandSpec } from '../spec/expand.js';
+import { formatSpecError, loadSpecs } from '../spec/load.js';
+
+/** Something to print lines to (process.stdout, a test buffer). */
+export interface Out {
+  write(s: string): unknown;
+}
+
+export async function lintCommand(paths: string[], out: Out, err: Out): Promise<number> {
+  const { specs, errors } = await loadSpecs(paths.length > 0 ? paths : ['specs']);
+  for (const e of errors) err.write(formatSpecError(e) + '\n');
+  let cases = 0;
+  for (const s of specs) cases += expandSpec(s).length;
+  const files = new Set(errors.map((e) => e.file)).size;
+  if (errors.length > 0) {
+    err.write(`lint: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; ${specs.length} spec${specs.length === 1 ? '' : 's'} (${cases} cases) ok\n`);
+    return 2;
+  }
+  out.write(`lint: ${specs.length} spec${specs.length === 1 ? '' : 's'}, ${cases} cases, no errors\n`);
+  return 0;
+}
