@@ -1,0 +1,423 @@
+// Runs the compiled C probes (probes/build/probe-<abi>) for any target that executes them:
+// the native kernel, or an emulator given as a wrapper command (`wrap(abi, probe) → argv`).
+// Cases go to the probe on stdin in the line protocol of docs/probe-protocol.md; each
+// answer line is parsed strictly. A crash, hang, early exit, garbage or oversized output
+// turns the case in flight into a failed Observation, the probe is restarted for the rest,
+// and the run goes on (DESIGN.md principle 6).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { ABIS } from '../../abi/constants.js';
+import {
+  GPRS64, REG_NAMES,
+  type Abi, type Case, type Observation, type Operand, type Outcome, type Profile, type RegFile,
+  type RunContext, type SignalInfo, type Target, type TargetInfo,
+} from '../contracts.js';
+
+export interface ProbeTargetOptions {
+  name: string;
+  version?: string;
+  /** argv that runs `probe` for `abi` (e.g. ['qemu-i386', probe]); null: this target cannot run that ABI. */
+  wrap?: (abi: Abi, probe: string) => string[] | null;
+  describeProfile?: () => Promise<Profile>;
+  /** Extra per-ABI availability (the native target adds kernel facts: ia32 off, x32 not built). */
+  abiAvailability?: (abi: Abi) => Promise<{ ok: boolean; reason?: string }>;
+  /** Where probe-<abi> live; default probes/build of this checkout (or $SYSABI_PROBE_DIR). */
+  probeDir?: string;
+  /** Longest answer line accepted, in bytes (default 8 MiB). */
+  maxLineBytes?: number;
+  /** Slack on top of a case's timeoutMs before the harness kills a silent probe (default 1500). */
+  graceMs?: number;
+}
+
+const OUTCOMES: readonly Outcome[] = ['returned', 'signal', 'exited', 'killed', 'timeout', 'error', 'unsupported'];
+const REG_SET: ReadonlySet<string> = new Set(REG_NAMES);
+const HEXVAL = /^0x[0-9a-f]+$/;
+
+/** probes/build of this checkout: harness/targets → ../../probes/build. */
+export function defaultProbeDir(): string {
+  const env = process.env.SYSABI_PROBE_DIR;
+  if (env) return resolve(env);
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Works from the sources (harness/targets) and from the build (dist/harness/targets).
+  for (const up of ['../..', '../../..']) {
+    const d = resolve(here, up, 'probes/build');
+    if (existsSync(resolve(here, up, 'probes/probes.mk'))) return d;
+  }
+  return resolve(here, '../../probes/build');
+}
+
+export function probePath(probeDir: string, abi: Abi): string {
+  return join(probeDir, `probe-${abi}`);
+}
+
+/** Whether probe-<abi> was built, and if not why (probes.mk leaves probe-<abi>.missing). */
+export function probeBuilt(probeDir: string, abi: Abi): { ok: boolean; reason?: string } {
+  const p = probePath(probeDir, abi);
+  if (existsSync(p)) return { ok: true };
+  const missing = `${p}.missing`;
+  if (existsSync(missing)) return { ok: false, reason: `probe not built: ${readFileSync(missing, 'utf8').trim()}` };
+  return { ok: false, reason: `probe not built: ${p} does not exist (run \`make probes\`)` };
+}
+
+// ------------------------------------------------------------------ encoding
+
+/** Percent-encode anything outside a safe set, so ids and names never contain spaces. */
+export function pct(s: string): string {
+  if (s === '') return '-';
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._~/@:+=,!()*[\]-]/.test(ch) && !(s === '-' && ch === '-') ? ch : `%${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function h64(v: bigint): string {
+  return `0x${BigInt.asUintN(64, v).toString(16)}`;
+}
+
+function operand(o: Operand): string {
+  const ref = o.ref ?? 'lit';
+  return `${ref} ${pct(o.name ?? '')} ${h64(o.lit ?? 0n)} ${h64(o.add ?? 0n)} ${h64(o.or ?? 0n)}`;
+}
+
+/** A Case in the probe's line protocol (docs/probe-protocol.md), ending with "end\n". */
+export function encodeCase(c: Case): string {
+  const l: string[] = [
+    `case ${pct(c.id)}`,
+    `entry ${c.entry}`,
+    `code ${c.code}`,
+    `nr ${h64(c.nr)}`,
+    `rflags ${h64(c.rflags)}`,
+    `isolate ${c.isolate ? 1 : 0}`,
+    `timeout ${Math.max(1, Math.min(3_600_000, Math.round(c.timeoutMs)))}`,
+  ];
+  for (const r of GPRS64) {
+    const o = c.regs[r];
+    if (o) l.push(`reg ${r} ${operand(o)}`);
+  }
+  for (const m of c.memory) {
+    const at = m.at === undefined ? '-' : h64(m.at);
+    l.push(`mem ${pct(m.name)} ${m.size} ${m.prot} ${m.place} ${at} ${m.readback ? 1 : 0} ${m.fill & 0xff} ${m.hex === '' ? '-' : m.hex.toLowerCase()}`);
+  }
+  for (const f of c.fds) l.push(`fd ${pct(f.name)} ${f.kind} ${f.hex === '' ? '-' : f.hex.toLowerCase()}`);
+  for (const [sig, disp] of Object.entries(c.signals.actions)) l.push(`sig ${sig} ${disp}`);
+  for (const s of c.signals.blocked) l.push(`block ${s}`);
+  if (c.symbol !== undefined) l.push(`symbol ${pct(c.symbol)}`);
+  if (c.vsyscallAddr !== undefined) l.push(`vsyscall ${h64(c.vsyscallAddr)}`);
+  if (c.placeNextIp !== undefined) l.push(`nextip ${h64(c.placeNextIp)}`);
+  if (c.sigreturn) {
+    for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
+  }
+  l.push('end', '');
+  return l.join('\n');
+}
+
+// ------------------------------------------------------------------ decoding
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function big(v: unknown, where: string): bigint {
+  if (typeof v !== 'string' || !HEXVAL.test(v)) throw new ProtocolError(`${where}: expected a "0x…" hex string, found ${JSON.stringify(v)}`);
+  return BigInt(v);
+}
+
+function int(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ProtocolError(`${where}: expected an integer, found ${JSON.stringify(v)}`);
+  return v;
+}
+
+function regFile(v: unknown, where: string): RegFile {
+  if (!isObj(v)) throw new ProtocolError(`${where}: expected an object of registers`);
+  const out: RegFile = {};
+  for (const k in v) {
+    if (!REG_SET.has(k)) throw new ProtocolError(`${where}: unknown register "${k}"`);
+    out[k as keyof RegFile] = big(v[k], `${where}.${k}`);
+  }
+  return out;
+}
+
+function hexMap(v: unknown, where: string): Record<string, bigint> {
+  if (!isObj(v)) throw new ProtocolError(`${where}: expected an object`);
+  const out: Record<string, bigint> = {};
+  for (const k in v) out[k] = big(v[k], `${where}.${k}`);
+  return out;
+}
+
+function sigInfo(v: unknown, where: string): SignalInfo {
+  if (!isObj(v)) throw new ProtocolError(`${where}: expected an object`);
+  const s: SignalInfo = {
+    signo: int(v.signo, `${where}.signo`),
+    code: int(v.code, `${where}.code`),
+    errno: int(v.errno, `${where}.errno`),
+    regs: regFile(v.regs ?? {}, `${where}.regs`),
+  };
+  if (v.addr !== undefined) s.addr = big(v.addr, `${where}.addr`);
+  if (v.syscall !== undefined) s.syscall = int(v.syscall, `${where}.syscall`);
+  if (v.arch !== undefined) s.arch = int(v.arch, `${where}.arch`);
+  if (v.trapno !== undefined) s.trapno = int(v.trapno, `${where}.trapno`);
+  if (v.err !== undefined) s.err = big(v.err, `${where}.err`);
+  return s;
+}
+
+const ENV_IDS = ['pid', 'tid', 'ppid', 'uid', 'gid', 'entry_ip', 'next_ip', 'unmapped'] as const;
+
+/** Parse one answer line for case `c`; throws ProtocolError saying what is wrong. */
+export function decodeObservation(line: string, c: Case): Observation {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new ProtocolError(`not JSON: ${JSON.stringify(line.slice(0, 120))}`);
+  }
+  if (!isObj(v)) throw new ProtocolError(`expected a JSON object, found ${JSON.stringify(line.slice(0, 120))}`);
+  if (v.id !== c.id) throw new ProtocolError(`answer for ${JSON.stringify(v.id)} where ${JSON.stringify(c.id)} was expected`);
+  if (!OUTCOMES.includes(v.outcome as Outcome)) throw new ProtocolError(`unknown outcome ${JSON.stringify(v.outcome)}`);
+  const o: Observation = { id: c.id, outcome: v.outcome as Outcome, before: regFile(v.before ?? {}, 'before'), env: {} };
+  if (v.reason !== undefined) {
+    if (typeof v.reason !== 'string') throw new ProtocolError('reason: expected a string');
+    o.reason = v.reason;
+  }
+  if (v.after !== undefined) o.after = regFile(v.after, 'after');
+  if (v.signal !== undefined) o.signal = sigInfo(v.signal, 'signal');
+  if (v.traps !== undefined) o.traps = int(v.traps, 'traps');
+  if (v.delivered !== undefined) {
+    if (!Array.isArray(v.delivered)) throw new ProtocolError('delivered: expected an array');
+    o.delivered = v.delivered.map((d, i) => sigInfo(d, `delivered[${i}]`));
+  }
+  if (v.exit !== undefined) {
+    if (!isObj(v.exit)) throw new ProtocolError('exit: expected an object');
+    o.exit = {};
+    if (v.exit.code !== undefined) o.exit.code = int(v.exit.code, 'exit.code');
+    if (v.exit.signal !== undefined) o.exit.signal = int(v.exit.signal, 'exit.signal');
+  }
+  if (v.memory !== undefined) {
+    if (!isObj(v.memory)) throw new ProtocolError('memory: expected an object');
+    o.memory = {};
+    for (const k in v.memory) {
+      const m = v.memory[k];
+      if (typeof m !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(m)) throw new ProtocolError(`memory.${k}: expected lowercase hex bytes`);
+      o.memory[k] = m;
+    }
+  }
+  if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
+  const env = v.env;
+  for (const k of ENV_IDS) if (env[k] !== undefined) o.env[k] = big(env[k], `env.${k}`);
+  if (env.bufs !== undefined) o.env.bufs = hexMap(env.bufs, 'env.bufs');
+  if (env.fds !== undefined) o.env.fds = hexMap(env.fds, 'env.fds');
+  if (env.extra !== undefined) o.env.extra = hexMap(env.extra, 'env.extra');
+  return o;
+}
+
+function failed(c: Case, outcome: 'error' | 'timeout' | 'unsupported', reason: string): Observation {
+  return { id: c.id, outcome, reason, before: {}, env: {} };
+}
+
+// ------------------------------------------------------------------ one probe process
+
+interface SessionOptions {
+  maxLineBytes: number;
+  graceMs: number;
+  signal?: AbortSignal;
+  onObservation?: (o: Observation) => void;
+}
+
+/**
+ * Run `cases` through one probe process; returns how many cases it settled (≥ 1 unless
+ * aborted): answered ones, plus the one in flight when the probe failed.
+ */
+async function runOnce(argv: string[], cases: readonly Case[], out: Observation[], base: number, so: SessionOptions): Promise<number> {
+  const input = cases.map(encodeCase).join('');
+  const totalBudget = cases.reduce((s, c) => s + c.timeoutMs, 0) + so.graceMs * 4 + 10_000;
+  const child = execa(argv[0]!, argv.slice(1), {
+    input,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    detached: true, // its own process group, so a kill reaches the probe and anything it forked
+    timeout: totalBudget,
+    killSignal: 'SIGKILL',
+    stripFinalNewline: false,
+    ...(so.signal ? { cancelSignal: so.signal } : {}),
+  });
+  let k = 0; // next case to be answered
+  let pending = '';
+  let stderrTail = '';
+  let failure: { outcome: 'error' | 'timeout'; reason: string } | undefined;
+  let last = Date.now();
+
+  const killAll = (): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
+  const fail = (outcome: 'error' | 'timeout', reason: string): void => {
+    if (failure || k >= cases.length) return;
+    failure = { outcome, reason };
+    killAll();
+  };
+  const onLine = (line: string): void => {
+    if (failure) return;
+    if (k >= cases.length) {
+      fail('error', `probe printed more lines than cases: ${JSON.stringify(line.slice(0, 120))}`);
+      return;
+    }
+    const c = cases[k]!;
+    try {
+      const o = decodeObservation(line, c);
+      out[base + k] = o;
+      k++;
+      last = Date.now();
+      so.onObservation?.(o);
+    } catch (e) {
+      fail('error', `probe answered garbage: ${(e as Error).message}`);
+    }
+  };
+
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', start);
+      if (nl < 0) break;
+      const piece = chunk.slice(start, nl);
+      const line = pending ? pending + piece : piece;
+      pending = '';
+      if (line.length > so.maxLineBytes) fail('error', `probe output line of ${line.length} bytes exceeds the ${so.maxLineBytes}-byte limit`);
+      else if (line !== '') onLine(line);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      pending += chunk.slice(start);
+      if (pending.length > so.maxLineBytes) {
+        fail('error', `probe output line exceeds the ${so.maxLineBytes}-byte limit`);
+        pending = '';
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    stderrTail = (stderrTail + s).slice(-2000);
+  });
+  // The probe enforces isolated cases' limits itself; this catches in-process hangs and a
+  // probe that stopped answering. One timer per session, not one per case.
+  const watchdog = setInterval(() => {
+    if (failure || k >= cases.length) return;
+    const c = cases[k]!;
+    const limit = c.timeoutMs + so.graceMs;
+    if (Date.now() - last > limit) {
+      fail('timeout', `no answer within ${limit} ms (case limit ${c.timeoutMs} ms + ${so.graceMs} ms grace): probe killed`);
+    }
+  }, Math.min(100, Math.max(10, so.graceMs / 4)));
+
+  const res = await child;
+  clearInterval(watchdog);
+  if (!failure && pending !== '') onLine(pending);
+  if (k >= cases.length) return k;
+  if (so.signal?.aborted) {
+    for (let i = k; i < cases.length; i++) out[base + i] = failed(cases[i]!, 'error', 'run aborted');
+    return cases.length;
+  }
+  const c = cases[k]!;
+  let why: { outcome: 'error' | 'timeout'; reason: string };
+  if (failure) {
+    why = failure;
+  } else if (res.timedOut) {
+    why = { outcome: 'timeout', reason: `probe exceeded the session budget of ${totalBudget} ms and was killed` };
+  } else {
+    const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode ?? '?'}`;
+    const errText = stderrTail.trim() || (res as { originalMessage?: string }).originalMessage || '';
+    why = { outcome: 'error', reason: `probe ${how} before answering this case${errText ? `; stderr: ${errText.slice(-300)}` : ''}` };
+  }
+  const o = failed(c, why.outcome, why.reason);
+  out[base + k] = o;
+  so.onObservation?.(o);
+  return k + 1;
+}
+
+/** All cases of one ABI through one probe, restarted as often as it fails. */
+export async function runProbeSession(argv: string[], cases: readonly Case[], opts: Partial<SessionOptions> = {}): Promise<Observation[]> {
+  const so: SessionOptions = { maxLineBytes: opts.maxLineBytes ?? 8 << 20, graceMs: opts.graceMs ?? 1500, signal: opts.signal, onObservation: opts.onObservation };
+  const out: Observation[] = new Array(cases.length);
+  let done = 0;
+  while (done < cases.length) {
+    if (so.signal?.aborted) {
+      for (let i = done; i < cases.length; i++) out[i] = failed(cases[i]!, 'error', 'run aborted');
+      break;
+    }
+    done += await runOnce(argv, cases.slice(done), out, done, so);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ the target
+
+export function createProbeTarget(opts: ProbeTargetOptions): Target {
+  const probeDir = opts.probeDir ?? defaultProbeDir();
+  const wrap = opts.wrap ?? ((_abi: Abi, probe: string) => [probe]);
+  let info: Promise<TargetInfo> | undefined;
+
+  async function availability(abi: Abi): Promise<{ ok: boolean; reason?: string }> {
+    const built = probeBuilt(probeDir, abi);
+    if (!built.ok) return built;
+    if (wrap(abi, probePath(probeDir, abi)) === null) return { ok: false, reason: `${opts.name} cannot run ${abi} code` };
+    if (opts.abiAvailability) return opts.abiAvailability(abi);
+    return { ok: true };
+  }
+
+  return {
+    name: opts.name,
+    describe() {
+      info ??= (async () => {
+        const profile = opts.describeProfile
+          ? await opts.describeProfile()
+          : { name: opts.name, kernel: '0.0', vendor: 'unknown' as const, ia32: false, x32: false, vsyscall: 'none' as const, fred: false, features: [] };
+        const abis = {} as TargetInfo['abis'];
+        for (const abi of ABIS) abis[abi] = await availability(abi);
+        return { name: opts.name, version: opts.version ?? 'unknown', profile, abis };
+      })();
+      return info;
+    },
+    async run(cases: readonly Case[], ctx: RunContext = {}): Promise<Observation[]> {
+      const out: Observation[] = new Array(cases.length);
+      const byAbi = new Map<Abi, number[]>();
+      cases.forEach((c, i) => {
+        const l = byAbi.get(c.abi) ?? [];
+        l.push(i);
+        byAbi.set(c.abi, l);
+      });
+      for (const [abi, idx] of byAbi) {
+        const av = await availability(abi);
+        const argv = av.ok ? wrap(abi, probePath(probeDir, abi)) : null;
+        if (!av.ok || !argv) {
+          for (const i of idx) {
+            out[i] = failed(cases[i]!, 'unsupported', `${abi}: ${av.reason ?? 'not runnable'}`);
+            ctx.onObservation?.(out[i]!);
+          }
+          continue;
+        }
+        const obs = await runProbeSession(argv, idx.map((i) => cases[i]!), {
+          maxLineBytes: opts.maxLineBytes,
+          graceMs: opts.graceMs,
+          signal: ctx.signal,
+          onObservation: ctx.onObservation,
+        });
+        idx.forEach((i, j) => (out[i] = obs[j]!));
+      }
+      return out;
+    },
+  };
+}
