@@ -81,13 +81,17 @@ export function parseExpectations(text: string, file: string): { set?: Expectati
   const parsed = FileShape.safeParse(data);
   if (!parsed.success) {
     // Report against the most specific branch: a list file, or the map form.
-    const branch = Array.isArray(data) ? z.array(Entry) : FileShape.options[1];
-    const r = branch.safeParse(data);
-    const issues = r.success ? parsed.error.issues : r.error.issues;
+    // Report against the form the file is trying to be: a list, or the map form; neither
+    // (a scalar) gets the union's message.
+    const isObj = data !== null && typeof data === 'object';
+    const branch = Array.isArray(data) ? z.array(Entry) : isObj ? FileShape.options[1] : undefined;
+    const r = branch?.safeParse(data);
+    const issues = r && !r.success ? r.error.issues : parsed.error.issues;
     for (const iss of issues) {
       const { node, key } = nodeFor(doc, iss.path as (string | number)[], iss);
       const where = (key ?? node)?.range?.[0] ?? 0;
-      errors.push(at(where, describeIssue(iss)));
+      const missing = iss.path.length > 0 && valueAt(data, iss.path as (string | number)[]) === undefined;
+      errors.push(at(where, describeIssue(iss, missing)));
     }
     return { errors };
   }
@@ -120,7 +124,13 @@ export function parseExpectations(text: string, file: string): { set?: Expectati
   };
 }
 
-function describeIssue(iss: z.core.$ZodIssue): string {
+function valueAt(data: unknown, path: (string | number)[]): unknown {
+  let v = data;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeIssue(iss: z.core.$ZodIssue, missing: boolean): string {
   const path = iss.path.length ? iss.path.join('.') : '(top level)';
   switch (iss.code) {
     case 'unrecognized_keys':
@@ -128,7 +138,7 @@ function describeIssue(iss: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `${path}: expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_type':
-      return `${path}: expected ${iss.expected}${iss.input === undefined ? ', but it is missing' : ''}`;
+      return `${path}: expected ${iss.expected}${missing ? ', but it is missing' : ''}`;
     case 'invalid_union':
       return `${path}: expected a list of entries, or a map with "expectations:" (and optional "target", "version")`;
     default:

@@ -51,7 +51,7 @@ function tapCounts(text: string): Promise<{ ok: boolean; pass: number; fail: num
   });
 }
 
-const noStack = (t: Tap.Test, s: string) => t.notMatch(s, /\n\s+at .*:\d+:\d+\)?\n/, 'no stack trace');
+const noStack = (t: { notMatch(s: string, re: RegExp, msg: string): unknown }, s: string) => t.notMatch(s, /\n\s+at .*:\d+:\d+\)?\n/, 'no stack trace');
 
 t.test('--version and --help', async (t) => {
   const v = sysabi('--version');
