@@ -43,7 +43,18 @@ export class PagedMemory implements MemoryBus {
     return null;
   }
 
+  /** The page holding [addr, addr+len) when the access fits in one page and is allowed. */
+  private onePage(addr: bigint, len: number, cpl: number, write: boolean): { pg: Page; off: number } | null {
+    const off = Number(addr & (PAGE - 1n));
+    if (off + len > Number(PAGE)) return null;
+    const pg = this.pages.get(addr / PAGE);
+    if (!pg || (cpl === 3 && !pg.user) || (write && !pg.writable)) return null;
+    return { pg, off };
+  }
+
   read(addr: bigint, len: number, cpl: number): Uint8Array | { fault: 'PF'; errorCode: number } {
+    const one = this.onePage(addr, len, cpl, false);
+    if (one) return one.pg.bytes.slice(one.off, one.off + len);
     const bad = this.check(addr, len, cpl, false);
     if (bad) return bad;
     const out = new Uint8Array(len);
@@ -55,6 +66,11 @@ export class PagedMemory implements MemoryBus {
   }
 
   write(addr: bigint, bytes: Uint8Array, cpl: number): true | { fault: 'PF'; errorCode: number } {
+    const one = this.onePage(addr, bytes.length, cpl, true);
+    if (one) {
+      one.pg.bytes.set(bytes, one.off);
+      return true;
+    }
     const bad = this.check(addr, bytes.length, cpl, true);
     if (bad) return bad;
     for (let i = 0; i < bytes.length; i++) {

@@ -99,3 +99,17 @@ t.test('loading a TLS selector set up like set_thread_area', async (t) => {
   t.match(cpu.seg.gs, { selector: 0x63, base: 0xf7d8a740n, limit: 0xffffffff });
   t.ok(!cpu.loadSegment('gs', 0x6b).ok, 'empty TLS slot is not loadable');
 });
+
+t.test('PagedMemory: page-crossing accesses, #PF error codes (P, W, U)', async (t) => {
+  const { PagedMemory } = await import('../../../sim/cpu/memory.js');
+  const m = new PagedMemory();
+  m.map(0x1000n, 0x2000, { user: true, writable: true });
+  m.map(0x3000n, 0x1000, { user: false, writable: false });
+  t.equal(m.write(0x1ffcn, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 3), true, 'crosses 0x2000');
+  t.same(m.read(0x1ffcn, 8, 3), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  t.same(m.read(0x5000n, 1, 3), { fault: 'PF', errorCode: 4 }, 'not present, user read');
+  t.same(m.write(0x5000n, new Uint8Array(1), 0), { fault: 'PF', errorCode: 2 }, 'not present, kernel write');
+  t.same(m.read(0x3000n, 1, 3), { fault: 'PF', errorCode: 5 }, 'supervisor page from user mode');
+  t.same(m.write(0x3000n, new Uint8Array(1), 0), { fault: 'PF', errorCode: 3 }, 'read-only page');
+  t.same(m.write(0x2ffcn, new Uint8Array(8), 3), { fault: 'PF', errorCode: 7 }, 'second page of a crossing write faults');
+});
