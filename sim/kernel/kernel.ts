@@ -1,0 +1,193 @@
+// One simulated machine for one Case: the process, the CPU booted the way Linux boots it, the
+// kernel's fixed addresses (entry points, stacks, vDSO), and the outcome bookkeeping the entry
+// paths fill in (signals, traps, exit). sim/kernel/run.ts drives it; entry64.ts and
+// entry_compat.ts are the kernel's entry code.
+
+import type { Profile, SignalInfo, RegFile } from '../../harness/contracts.js';
+import { GPRS64, GPRS32 } from '../../harness/contracts.js';
+import { SIGNALS, SI_CODES } from '../../abi/constants.js';
+import { Cpu } from '../cpu/state.js';
+import { vendorTraits } from '../cpu/vendors.js';
+import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX } from '../cpu/linux.js';
+import type { CpuFault, Descriptor } from '../cpu/api.js';
+import { Process, SIG_DFL, SIG_IGN } from './process.js';
+import { PROT_READ, PROT_WRITE } from './mm.js';
+import { GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
+
+/** Kernel text addresses of the entry points the MSRs point at (synthetic, canonical kernel half). */
+export const KADDR = {
+  entry_SYSCALL_64: LINUX_KERNEL_TEXT + 0x1000n,
+  entry_SYSCALL_compat: LINUX_KERNEL_TEXT + 0x1200n,
+  entry_SYSENTER_compat: LINUX_KERNEL_TEXT + 0x1400n,
+  entry_SYSCALL32_ignore: LINUX_KERNEL_TEXT + 0x1600n,
+  sysenter_stack: 0xfffffe0000002000n,
+} as const;
+
+/** Default dispositions whose action is "ignore" (kernel/signal.c SIG_KERNEL_IGNORE_MASK). */
+const DEFAULT_IGNORED = new Set<number>([SIGNALS.SIGCHLD, SIGNALS.SIGURG, SIGNALS.SIGWINCH, SIGNALS.SIGCONT]);
+
+/** Handler address standing for the probe's recording SA_SIGINFO handler. */
+export const RECORD_HANDLER = 0x500000n;
+
+export type Stop =
+  | { kind: 'signal'; info: SignalInfo }
+  | { kind: 'killed'; signal: number }
+  | { kind: 'exited'; code: number }
+  | { kind: 'timeout'; reason: string }
+  | { kind: 'unsupported'; reason: string };
+
+export class Kernel {
+  readonly profile: Profile;
+  readonly p: Process;
+  readonly cpu: Cpu;
+  /** Kernel-level explanation steps (null when not explaining). */
+  readonly steps: string[] | null;
+  /** Signals the case set up a probe-side disposition for (Case.signals.actions). */
+  caseActions: Record<number, 'default' | 'ignore' | 'record'> = {};
+  forced: { signo: number; code: number; addr: bigint } | null = null;
+  stop: Stop | null = null;
+  traps = 0;
+  delivered: SignalInfo[] = [];
+  /** Set when the process is a 32-bit (i386) one: the vDSO is vdso32 and has a landing pad. */
+  vdso32Base: bigint | null = null;
+  vdso64Base: bigint | null = null;
+
+  constructor(profile: Profile, p: Process, explain: boolean) {
+    this.profile = profile;
+    this.p = p;
+    this.steps = explain ? [] : null;
+    const cpu = new Cpu(vendorTraits(profile.vendor === 'amd' ? 'amd' : 'intel', profile.fred), p.mm);
+    if (explain) cpu.trace = [];
+    // The entry stacks are kernel memory: mapped, but not reachable from CPL 3.
+    p.mm.map(LINUX_KERNEL_STACK - 0x8000n, 0x18000n, PROT_READ | PROT_WRITE, 'kernel stacks', true);
+    p.mm.map(KADDR.sysenter_stack - 0x1000n, 0x1000n, PROT_READ | PROT_WRITE, 'entry stack', true);
+    bootCpu(cpu, {
+      kernel: profile.kernel,
+      ia32: profile.ia32,
+      lstar: KADDR.entry_SYSCALL_64,
+      cstar: KADDR.entry_SYSCALL_compat,
+      sysenterEip: KADDR.entry_SYSENTER_compat,
+      sysenterEsp: KADDR.sysenter_stack,
+      cstarIgnore: KADDR.entry_SYSCALL32_ignore,
+      cpu: Number(p.cpu),
+      node: Number(p.node),
+    });
+    this.cpu = cpu;
+  }
+
+  note(text: string): void {
+    if (this.steps) this.steps.push(text);
+  }
+
+  /** Interleave the CPU's trace with the kernel's own steps, in order. */
+  flushCpuTrace(): void {
+    const t = this.cpu.trace;
+    if (!t || !this.steps) return;
+    for (const s of t) this.steps.push(`${s.insn}: ${s.text}`);
+    t.length = 0;
+  }
+
+  /** The GDT TLS entries 12–14 as descriptors (fill_ldt of each user_desc, asm/desc.h). */
+  syncTls(): void {
+    for (let i = 0; i < 3; i++) {
+      const u = this.p.tls[i];
+      const d: Descriptor = u
+        ? { kind: u.contents >= 2 ? 'code' : 'data', base: u.base, limit: u.limit & 0xfffff,
+          type: (u.contents << 2) | (u.readExecOnly ? 0 : 2) | 1, dpl: 3, present: !u.notPresent,
+          l: u.lm, db: u.seg32, g: u.limitInPages }
+        : { kind: 'null', base: 0n, limit: 0, type: 0, dpl: 0, present: false, l: false, db: false, g: false };
+      this.cpu.gdt[GDT_ENTRY_TLS_MIN + i] = d;
+    }
+    void GDT_INDEX;
+  }
+
+  /** User registers as the code sees them (32-bit code: the low halves of the eight). */
+  userRegs(extra = true): RegFile {
+    const cpu = this.cpu;
+    const r: RegFile = {};
+    const is32 = cpu.mode !== 'long64';
+    for (const g of is32 ? GPRS32 : GPRS64) r[g] = is32 ? cpu.gpr[g] & 0xffffffffn : cpu.gpr[g];
+    r.rip = cpu.rip;
+    r.rflags = cpu.rflags;
+    if (extra) {
+      for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) r[s] = BigInt(cpu.seg[s].selector);
+      if (!is32) {
+        r.fs_base = cpu.seg.fs.base;
+        r.gs_base = cpu.seg.gs.base;
+      }
+    }
+    return r;
+  }
+
+  /**
+   * A synchronous signal raised in user context (a fault, or force_sig from the kernel).
+   * force_sig_info_to_task (kernel/signal.c) unblocks and un-ignores it, so an ignored or
+   * blocked one, or one left at SIG_DFL, kills the process; a probe's handler records it.
+   */
+  raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint }): void {
+    const info: SignalInfo = { signo, code, errno: 0, regs: this.userRegs() };
+    if (addr !== undefined) info.addr = addr;
+    if (trap) {
+      info.trapno = trap.trapno;
+      info.err = trap.err;
+    }
+    const disp = this.caseActions[signo];
+    const blocked = ((this.p.blocked >> BigInt(signo - 1)) & 1n) === 1n;
+    this.note(`signal ${signo} (si_code ${code}${addr !== undefined ? `, si_addr 0x${addr.toString(16)}` : ''}) at rip 0x${this.cpu.rip.toString(16)}`);
+    if (disp === 'default' || disp === 'ignore' || blocked) {
+      this.note('force_sig: the signal is blocked, ignored or at SIG_DFL → the process dies');
+      this.stop = { kind: 'killed', signal: signo };
+      return;
+    }
+    this.stop = { kind: 'signal', info };
+  }
+
+  /** A CPU fault taken in user mode, turned into the signal the kernel's trap handler sends
+   *  (arch/x86/kernel/traps.c, arch/x86/mm/fault.c). */
+  userFault(f: CpuFault, at: bigint): void {
+    this.cpu.rip = at;
+    switch (f.vector) {
+      case 'UD':
+        return this.raise(SIGNALS.SIGILL, SI_CODES.ILL_ILLOPN, at, { trapno: 6, err: 0n });
+      case 'PF': {
+        const addr = f.address ?? at;
+        const mapped = this.p.mm.find(addr) !== undefined;
+        return this.raise(SIGNALS.SIGSEGV, mapped ? SI_CODES.SEGV_ACCERR : SI_CODES.SEGV_MAPERR, addr,
+          { trapno: 14, err: BigInt(f.errorCode | 4) });
+      }
+      case 'DB':
+        return this.raise(SIGNALS.SIGTRAP, SI_CODES.TRAP_TRACE, at, { trapno: 1, err: 0n });
+      default: // #GP, #SS, #NP from user mode: SIGSEGV with SI_KERNEL and no address (do_general_protection)
+        return this.raise(f.vector === 'SS' ? SIGNALS.SIGBUS : SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n,
+          { trapno: f.vector === 'GP' ? 13 : f.vector === 'SS' ? 12 : 11, err: BigInt(f.errorCode) });
+    }
+  }
+
+  /**
+   * exit_to_user_mode_loop's signal work (kernel/entry/common.c → arch_do_signal_or_restart):
+   * deliver pending, unblocked signals. A 'record' handler runs and returns through
+   * rt_sigreturn, restoring the interrupted registers, so only `delivered` changes.
+   */
+  deliverPending(): void {
+    const still: number[] = [];
+    for (const sig of this.p.pending) {
+      if (this.stop) break;
+      if ((this.p.blocked >> BigInt(sig - 1)) & 1n) {
+        still.push(sig);
+        continue;
+      }
+      const act = this.p.actions.get(sig);
+      const h = act?.handler ?? SIG_DFL;
+      if (h === SIG_IGN) continue;
+      if (h === SIG_DFL) {
+        if (DEFAULT_IGNORED.has(sig)) continue;
+        this.note(`signal ${sig} with SIG_DFL: default action terminates the process`);
+        this.stop = { kind: 'killed', signal: sig };
+        break;
+      }
+      this.note(`signal ${sig} delivered to the handler at 0x${h.toString(16)}; it returns through rt_sigreturn`);
+      this.delivered.push({ signo: sig, code: SI_CODES.SI_USER, errno: 0, regs: this.userRegs() });
+    }
+    this.p.pending = still;
+  }
+}

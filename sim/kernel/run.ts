@@ -1,0 +1,562 @@
+// Run one Case on the simulator: build the process (ids, fds, memory, signals, TLS), boot the
+// CPU, load the registers, execute the entry instruction on the CPU layer, run the kernel's
+// entry path, return to user mode, and report an Observation in the shape native probes give.
+// The simulator computes; it never sees a spec's expectations.
+
+import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo } from '../../harness/contracts.js';
+import { GPRS64, GPRS32 } from '../../harness/contracts.js';
+import { RFLAGS, SELECTORS, SIGNALS, SI_CODES, VSYSCALL_ADDR, GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
+import { syscall as cpuSyscall } from '../cpu/syscall.js';
+import { sysenter as cpuSysenter } from '../cpu/sysenter.js';
+import { intn } from '../cpu/interrupt.js';
+import { userState } from '../cpu/linux.js';
+import type { InsnResult } from '../cpu/api.js';
+import { Process, nullFile, memFile, pipePair, SIG_IGN } from './process.js';
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE_MAX, IA32_TASK_SIZE, pageDown, pageUp, isCanonical } from './mm.js';
+import { Kernel, RECORD_HANDLER } from './kernel.js';
+import { entrySyscall64, iretToUser, ptRegsFromCpu, syncSegments, sysretBlocker } from './entry64.js';
+import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_compat.js';
+import { NotModelled } from './syscalls/types.js';
+import { WouldBlock } from './syscalls/io.js';
+import { vdsoCall, vsyscallCall } from './vdso.js';
+
+const MASK32 = 0xffffffffn;
+
+/** Fixed layout of the simulated process (chosen to look like a typical static probe). */
+export const LAYOUT = {
+  code64: 0x401000n,
+  code32: 0x08049000n,
+  stackTop64: 0x7ffffffde000n + 0x21000n,
+  stackTop32: 0xfffdd000n,
+  /** Stack for 32-bit code run by a 64-bit process (a MAP_32BIT-style low stack). */
+  stackTopLow: 0x7f000000n,
+  bufs64: 0x7ffff7a00000n,
+  bufsLow: 0x10000000n,
+  tls64: 0x7ffff7d80000n,
+  tls32: 0xf7d80000n,
+  vdso64: 0x7ffff7fc1000n,
+  vdso32: 0xf7fc7000n,
+  brk64: 0x4c1000n,
+  brk32: 0x0810c000n,
+  /** An address with nothing mapped within a page on either side, reachable by 32-bit code. */
+  unmapped: 0x0000dead0000n,
+} as const;
+
+export interface RunOptions {
+  explain?: boolean;
+  /** Wall-clock nanoseconds the virtual clock starts at (default: now). */
+  now?: bigint;
+}
+
+const INSN_LEN: Record<string, number> = { syscall: 2, int80: 2, sysenter: 2, vdso: 6, vdso_fn: 5, vsyscall: 5, sigreturn: 2, exec: 0 };
+
+function unsupported(c: Case, reason: string, steps?: string[] | null): Observation {
+  const o: Observation = { id: c.id, outcome: 'unsupported', reason, before: {}, env: {} };
+  if (steps) o.steps = steps;
+  return o;
+}
+
+export function runCase(c: Case, profile: Profile, opts: RunOptions = {}): Observation {
+  if (c.abi === 'x32' && !profile.x32) return unsupported(c, `x32 is not configured in profile ${profile.name}: an x32 program cannot be executed (ENOEXEC)`);
+  if ((c.abi === 'i386' || c.code === 'compat') && !profile.ia32 && c.abi === 'i386') {
+    return unsupported(c, `ia32 emulation is off in profile ${profile.name}: a 32-bit program cannot be executed`);
+  }
+  if (c.abi === 'i386' && c.code === '64') return unsupported(c, 'an i386 process cannot run 64-bit code');
+  try {
+    return new CaseRun(c, profile, opts).run();
+  } catch (e) {
+    if (e instanceof NotModelled) return unsupported(c, e.message.startsWith('not modelled') ? e.message : `not modelled: ${e.message}`);
+    throw e;
+  }
+}
+
+class CaseRun {
+  readonly c: Case;
+  readonly p: Process;
+  readonly k: Kernel;
+  readonly code32: boolean;
+  bufs: Record<string, bigint> = {};
+  fdNums: Record<string, bigint> = {};
+  entryIp = 0n;
+  nextIp = 0n;
+  before: RegFile = {};
+
+  constructor(c: Case, profile: Profile, opts: RunOptions) {
+    this.c = c;
+    this.code32 = c.code === 'compat';
+    const p = new Process(profile, c.abi, opts.now ?? BigInt(Date.now()) * 1_000_000n);
+    this.p = p;
+    this.setupProcess();
+    this.k = new Kernel(profile, p, !!opts.explain);
+    this.k.caseActions = { ...c.signals.actions };
+  }
+
+  private setupProcess(): void {
+    const c = this.c;
+    const p = this.p;
+    p.pid = 4242n;
+    p.tid = 4242n;
+    p.ppid = 4241n;
+    p.pgid = 4242n;
+    p.uid = p.euid = 1000n;
+    p.gid = p.egid = 1000n;
+    const is32 = p.is32;
+    // Standard streams and the case's descriptors, opened in order like the probe does.
+    for (let i = 0; i < 3; i++) p.install(i, nullFile());
+    const nullFd = p.lowestFree();
+    p.install(nullFd, nullFile());
+    this.fdNums['null'] = BigInt(nullFd);
+    let closed = 900;
+    for (const f of c.fds) {
+      const bytes = hexBytes(f.hex);
+      if (f.kind === 'null') {
+        const n = p.lowestFree();
+        p.install(n, nullFile());
+        this.fdNums[f.name] = BigInt(n);
+      } else if (f.kind === 'file') {
+        const n = p.lowestFree();
+        p.install(n, memFile(bytes));
+        this.fdNums[f.name] = BigInt(n);
+      } else if (f.kind === 'pipe') {
+        const { r, w } = pipePair(bytes);
+        const rn = p.lowestFree();
+        p.install(rn, r);
+        const wn = p.lowestFree();
+        p.install(wn, w);
+        this.fdNums[`${f.name}.r`] = BigInt(rn);
+        this.fdNums[`${f.name}.w`] = BigInt(wn);
+      } else {
+        this.fdNums[f.name] = BigInt(closed++);
+      }
+    }
+    // Code: the entry instruction at entry_ip, next_ip after it.
+    const len = BigInt(INSN_LEN[c.entry] ?? 2);
+    if (c.placeNextIp !== undefined) {
+      this.nextIp = c.placeNextIp;
+      this.entryIp = c.placeNextIp - len;
+    } else {
+      this.entryIp = this.code32 ? LAYOUT.code32 : LAYOUT.code64;
+      this.nextIp = this.entryIp + len;
+    }
+    const limit = this.code32 ? IA32_TASK_SIZE : TASK_SIZE_MAX;
+    const codeStart = pageDown(this.entryIp);
+    const codeEnd = pageUp(this.nextIp);
+    if (this.entryIp < 0x10000n || this.entryIp >= limit || codeEnd > limit + PAGE_SIZE) {
+      throw new NotModelled(`the entry instruction cannot be placed at 0x${this.entryIp.toString(16)}: user code must lie in [0x10000, 0x${limit.toString(16)}) (mmap/mremap would fail there)`);
+    }
+    // Only the pages holding the entry instruction are mapped; the page of next_ip is mapped
+    // only if the instruction reaches into it (so a syscall at the end of the last page falls
+    // through into whatever is — or is not — there, as in sysret_rip.c).
+    const lastByte = this.nextIp - 1n;
+    p.mm.map(codeStart, pageUp(lastByte + 1n) - codeStart, PROT_READ | PROT_EXEC, 'code');
+    if (this.nextIp > codeEnd - PAGE_SIZE && this.nextIp < limit && c.placeNextIp === undefined) {
+      p.mm.map(pageDown(this.nextIp), PAGE_SIZE, PROT_READ | PROT_EXEC, 'code');
+    }
+    if (c.placeNextIp === undefined) p.mm.map(RECORD_HANDLER, PAGE_SIZE, PROT_READ | PROT_EXEC, 'probe handlers');
+    // Stack.
+    const top = is32 ? LAYOUT.stackTop32 : this.code32 ? LAYOUT.stackTopLow : LAYOUT.stackTop64;
+    p.mm.map(top - 0x21000n, 0x21000n, PROT_READ | PROT_WRITE, '[stack]');
+    // TLS: glibc's thread block through FS (64-bit) or GDT entry 12 via GS = 0x63 (i386).
+    if (is32) {
+      p.mm.map(LAYOUT.tls32, PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
+      p.tls[0] = { entry: GDT_ENTRY_TLS_MIN, base: LAYOUT.tls32, limit: 0xfffff, seg32: true, contents: 0, readExecOnly: false,
+        limitInPages: true, notPresent: false, useable: true, lm: false };
+      p.gsSel = SELECTORS.TLS0;
+    } else {
+      const tls = c.abi === 'x32' ? LAYOUT.tls32 : LAYOUT.tls64;
+      p.mm.map(tls, PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
+      p.fsBase = tls;
+    }
+    // brk and vDSO.
+    p.brkStart = p.brk = is32 ? LAYOUT.brk32 : LAYOUT.brk64;
+    // Memory regions.
+    let low = LAYOUT.bufsLow;
+    let high = LAYOUT.bufs64;
+    for (const m of c.memory) {
+      const size = BigInt(m.size);
+      let at: bigint;
+      if (m.at !== undefined) at = m.at;
+      else if (m.place === 'end_of_page') {
+        const pages = pageUp(size);
+        const base = is32 || this.code32 ? low : high;
+        at = base + pages - size;
+        if (is32 || this.code32) low += pages + 2n * PAGE_SIZE;
+        else high += pages + 2n * PAGE_SIZE;
+      } else if (m.place === 'low32' || is32 || c.abi === 'x32') {
+        at = low;
+        low += pageUp(size) + PAGE_SIZE;
+      } else {
+        at = high;
+        high += pageUp(size) + PAGE_SIZE;
+      }
+      const prot = m.prot === 'none' ? 0 : m.prot === 'r' ? PROT_READ : PROT_READ | PROT_WRITE;
+      p.mm.map(at, size, prot, `buf:${m.name}`);
+      const bytes = new Uint8Array(m.size).fill(m.fill);
+      bytes.set(hexBytes(m.hex).subarray(0, m.size));
+      p.mm.poke(at, bytes);
+      this.bufs[m.name] = at;
+    }
+    // Signal dispositions the probe installs for the case.
+    for (const [sig, d] of Object.entries(c.signals.actions)) {
+      const h = d === 'ignore' ? SIG_IGN : d === 'record' ? RECORD_HANDLER : 0n;
+      p.actions.set(Number(sig), { handler: h, flags: 0x4000004n, restorer: 0n, mask: 0n });
+    }
+    for (const s of c.signals.blocked) p.blocked |= 1n << BigInt(s - 1);
+  }
+
+  private resolve(o: Operand): bigint {
+    let v: bigint;
+    switch (o.ref) {
+      case undefined: v = o.lit ?? 0n; break;
+      case 'buf': {
+        const b = this.bufs[o.name ?? ''];
+        if (b === undefined) throw new NotModelled(`operand buf:${o.name} names no memory region of the case`);
+        v = b;
+        break;
+      }
+      case 'unmapped': v = LAYOUT.unmapped; break;
+      case 'fd': {
+        const f = this.fdNums[o.name ?? ''];
+        if (f === undefined) throw new NotModelled(`operand fd:${o.name} names no descriptor of the case`);
+        v = f;
+        break;
+      }
+      case 'pid': v = this.p.pid; break;
+      case 'tid': v = this.p.tid; break;
+      case 'ppid': v = this.p.ppid; break;
+      case 'uid': v = this.p.uid; break;
+      case 'gid': v = this.p.gid; break;
+      case 'rflags_in': v = this.c.rflags; break;
+    }
+    v = (v + (o.add ?? 0n)) | (o.or ?? 0n);
+    return BigInt.asUintN(this.code32 ? 32 : 64, v);
+  }
+
+  run(): Observation {
+    const { c, k } = this;
+    if (c.abi !== 'i386') {
+      k.vdso64Base = LAYOUT.vdso64;
+      this.p.mm.map(LAYOUT.vdso64, 2n * PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+    } else {
+      k.vdso32Base = LAYOUT.vdso32;
+      this.p.mm.map(LAYOUT.vdso32, PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+    }
+    if (this.k.profile.vsyscall !== 'none' && c.abi !== 'i386') {
+      // The vsyscall page: a user VMA; 'xonly' has no readable PTE, so every access #PFs
+      // without the P bit and the fault handler emulates calls (vsyscall_64.c).
+      const v = this.p.mm.map(VSYSCALL_ADDR, PAGE_SIZE, PROT_EXEC | (this.k.profile.vsyscall === 'emulate' ? PROT_READ : 0), '[vsyscall]');
+      v.present = this.k.profile.vsyscall === 'emulate';
+    }
+    if (c.entry === 'exec') return this.exec();
+    k.syncTls();
+    userState(k.cpu, this.code32 ? 'compat' : '64');
+    const cpu = k.cpu;
+    if (this.p.is32) {
+      const r = cpu.loadSegment('gs', this.p.gsSel);
+      if (!r.ok) throw new Error(`loading the TLS selector failed: ${r.fault.why}`);
+    } else {
+      cpu.seg.fs.base = this.p.fsBase;
+    }
+    // Registers: the stack pointer first (cases rarely set it), then the case's values.
+    const top = this.p.is32 ? LAYOUT.stackTop32 : this.code32 ? LAYOUT.stackTopLow : LAYOUT.stackTop64;
+    cpu.gpr.rsp = top - 0x1000n;
+    for (const [r, o] of Object.entries(c.regs) as [Gpr, Operand][]) cpu.gpr[r] = this.resolve(o);
+    if (this.code32) for (const r of GPRS64) cpu.gpr[r] &= MASK32;
+    cpu.rip = this.entryIp;
+    cpu.rflags = c.rflags | RFLAGS.FIXED1;
+    for (const r of this.code32 ? GPRS32 : GPRS64) this.before[r] = cpu.gpr[r];
+    this.before.rflags = cpu.rflags;
+    k.note(`user: ${c.entry} at 0x${this.entryIp.toString(16)} (${this.code32 ? 'compat' : '64-bit'} code), next_ip 0x${this.nextIp.toString(16)}`);
+    k.flushCpuTrace();
+
+    try {
+      this.enter();
+    } catch (e) {
+      if (e instanceof WouldBlock) {
+        k.stop = { kind: 'timeout', reason: e.message };
+      } else throw e;
+    }
+    return this.observe();
+  }
+
+  /** Execute the entry instruction and whatever the kernel does until user mode resumes. */
+  private enter(): void {
+    const { c, k } = this;
+    const cpu = k.cpu;
+    switch (c.entry) {
+      case 'syscall': {
+        const r = cpuSyscall(cpu, 2);
+        k.flushCpuTrace();
+        if (!r.ok) return k.userFault(r.fault, this.entryIp);
+        if (cpu.traits.fred && this.code32) {
+          return k.userFault({ vector: 'UD', errorCode: 0, cpl: 3, why: 'FRED: SYSCALL from compatibility mode' }, this.entryIp);
+        }
+        const ex = this.code32 ? entrySyscallCompat(k) : entrySyscall64(k);
+        return this.afterExit(ex.res, ex.regs);
+      }
+      case 'int80': {
+        const r = intn(cpu, 0x80, 2);
+        k.flushCpuTrace();
+        if (!r.ok) return k.userFault(r.fault, this.entryIp);
+        const ex = entryInt80(k);
+        return this.afterExit(ex.res, ex.regs);
+      }
+      case 'sysenter': {
+        const r = cpuSysenter(cpu, 2);
+        k.flushCpuTrace();
+        if (!r.ok) return k.userFault(r.fault, this.entryIp);
+        const ex = entrySysenter(k);
+        if (!ex.res.ok && ex.via === 'fault') return k.userFault(ex.res.fault, this.entryIp);
+        return this.afterExit(ex.res, ex.regs, true);
+      }
+      case 'vdso':
+        return this.vdsoKernelVsyscall();
+      case 'vdso_fn':
+        return vdsoCall(this.k, this.c, this.nextIp, () => this.afterReturn());
+      case 'vsyscall':
+        return vsyscallCall(this.k, this.c, this.nextIp, () => this.afterReturn());
+      case 'sigreturn':
+        return this.sigreturn();
+      default:
+        throw new NotModelled(`entry ${c.entry}`);
+    }
+  }
+
+  /**
+   * The exit instruction has run (or faulted). A fault at CPL 0 on IRET is the kernel's
+   * "bad IRET" fixup: it becomes a #GP from user mode with the frame's registers
+   * (arch/x86/kernel/traps.c fixup_bad_iret) → SIGSEGV.
+   */
+  private afterExit(res: InsnResult, regs: { ip: bigint } | null, fromLanding = false): void {
+    const { k } = this;
+    const cpu = k.cpu;
+    if (k.p.exited || k.stop) return;
+    if (!res.ok) {
+      if (res.fault.cpl === 0) {
+        k.note(`the exit instruction faulted in the kernel (${res.fault.why}); the kernel turns it into a user #GP`);
+        userState(cpu, this.code32 ? 'compat' : '64');
+        cpu.rip = regs?.ip ?? cpu.rip;
+        return k.raise(SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n, { trapno: 13, err: BigInt(res.fault.errorCode) });
+      }
+      return k.userFault(res.fault, cpu.rip);
+    }
+    if (k.forced) {
+      const f = k.forced;
+      return k.raise(f.signo, f.code, f.addr, { trapno: 0, err: 0n });
+    }
+    if (res.pending) return k.userFault(res.pending, cpu.rip);
+    if (fromLanding || (k.vdso32Base !== null && cpu.rip === k.vdso32Base + VDSO32.landing)) {
+      if (!this.landingPad()) return;
+    }
+    this.afterReturn();
+  }
+
+  /** Back in user mode at cpu.rip: TF traps, pending signals, and the next fetch. */
+  private afterReturn(): void {
+    const { k } = this;
+    const cpu = k.cpu;
+    if (k.stop || k.p.exited) return;
+    if (cpu.rflags & RFLAGS.TF) {
+      // The exit restored TF (only IRET can): the instruction at the return address runs and
+      // raises a single-step #DB → SIGTRAP, which the probe's handler counts.
+      k.traps++;
+      k.note('TF is set after the return: a single-step SIGTRAP follows the next instruction');
+      if (k.caseActions[SIGNALS.SIGTRAP] === 'default' || k.caseActions[SIGNALS.SIGTRAP] === 'ignore') {
+        k.stop = { kind: 'killed', signal: SIGNALS.SIGTRAP };
+        return;
+      }
+    }
+    k.deliverPending();
+    if (k.stop) return;
+    // The next instruction is fetched from cpu.rip.
+    if (cpu.mode === 'long64' && !isCanonical(cpu.rip)) {
+      return k.userFault({ vector: 'GP', errorCode: 0, cpl: 3, why: 'non-canonical RIP' }, cpu.rip);
+    }
+    const f = this.p.mm.check(cpu.rip, 1, 3, 'x');
+    if (f) return k.userFault({ vector: 'PF', errorCode: f.errorCode, cpl: 3, address: cpu.rip, why: 'instruction fetch' }, cpu.rip);
+  }
+
+  /** int80_landing_pad: pop ebp; pop edx; pop ecx; ret — the vDSO's own epilogue. */
+  private landingPad(): boolean {
+    const { k } = this;
+    const cpu = k.cpu;
+    const pop = (): bigint | null => {
+      const sp = cpu.gpr.rsp & MASK32;
+      const r = this.p.mm.check(sp, 4, 3, 'r');
+      if (r) {
+        k.userFault({ vector: 'PF', errorCode: r.errorCode, cpl: 3, address: sp, why: 'vDSO pop' }, cpu.rip);
+        return null;
+      }
+      cpu.gpr.rsp = (sp + 4n) & MASK32;
+      return BigInt(new DataView(this.p.mm.peek(sp, 4).buffer).getUint32(0, true));
+    };
+    k.note('vDSO int80_landing_pad: pop ebp, pop edx, pop ecx, ret');
+    if (cpu.rflags & RFLAGS.TF) k.traps++;
+    for (const r of ['rbp', 'rdx', 'rcx'] as const) {
+      const v = pop();
+      if (v === null) return false;
+      cpu.gpr[r] = v;
+    }
+    const ret = pop();
+    if (ret === null) return false;
+    cpu.rip = ret;
+    if (ret !== this.nextIp) {
+      const f = this.p.mm.check(ret, 1, 3, 'x');
+      if (f) {
+        k.userFault({ vector: 'PF', errorCode: f.errorCode, cpl: 3, address: ret, why: 'fetch after ret' }, ret);
+        return false;
+      }
+      throw new NotModelled(`control returned from the vDSO to 0x${ret.toString(16)}, not to the instruction after the entry; the sim does not execute arbitrary code`);
+    }
+    return true;
+  }
+
+  /** i386 `call *AT_SYSINFO`: __kernel_vsyscall pushes ecx, edx, ebp and takes the vendor's fast path. */
+  private vdsoKernelVsyscall(): void {
+    const { k } = this;
+    const cpu = k.cpu;
+    if (k.vdso32Base === null) throw new NotModelled('__kernel_vsyscall exists only in the 32-bit vDSO');
+    const push = (v: bigint): boolean => {
+      const sp = (cpu.gpr.rsp - 4n) & MASK32;
+      const f = this.p.mm.check(sp, 4, 3, 'w');
+      if (f) {
+        k.userFault({ vector: 'PF', errorCode: f.errorCode, cpl: 3, address: sp, why: 'push' }, cpu.rip);
+        return false;
+      }
+      this.p.mm.poke(sp, new Uint8Array(new Uint32Array([Number(v & MASK32)]).buffer));
+      cpu.gpr.rsp = sp;
+      return true;
+    };
+    if (!push(this.nextIp)) return;
+    cpu.rip = k.vdso32Base + VDSO32.kernelVsyscall;
+    if (!push(cpu.gpr.rcx) || !push(cpu.gpr.rdx) || !push(cpu.gpr.rbp)) return;
+    cpu.rip = k.vdso32Base + VDSO32.fastInsn;
+    // The alternatives patched at boot: SYSENTER on Intel (X86_FEATURE_SYSENTER32), SYSCALL on
+    // AMD (X86_FEATURE_SYSCALL32) — ABI-FACTS §3.3.
+    if (cpu.traits.vendor === 'intel') {
+      k.note('__kernel_vsyscall: push ecx, edx, ebp; movl %esp,%ebp; sysenter');
+      cpu.gpr.rbp = cpu.gpr.rsp;
+      const r = cpuSysenter(cpu, 2);
+      k.flushCpuTrace();
+      if (!r.ok) return k.userFault(r.fault, cpu.rip);
+      const ex = entrySysenter(k);
+      if (!ex.res.ok && ex.via === 'fault') return k.userFault(ex.res.fault, cpu.rip);
+      return this.afterExit(ex.res, ex.regs, true);
+    }
+    k.note('__kernel_vsyscall: push ecx, edx, ebp; movl %ecx,%ebp; syscall');
+    cpu.gpr.rbp = cpu.gpr.rcx;
+    const r = cpuSyscall(cpu, 2);
+    k.flushCpuTrace();
+    if (!r.ok) return k.userFault(r.fault, cpu.rip);
+    const ex = entrySyscallCompat(k);
+    return this.afterExit(ex.res, ex.regs, true);
+  }
+
+  /**
+   * RT-01: a signal frame is built for a handler, the handler overwrites registers in it, and
+   * rt_sigreturn (restore_sigcontext, arch/x86/kernel/signal_64.c) loads them into pt_regs;
+   * the syscall exit then picks SYSRET or IRET from those values. 64-bit code only.
+   */
+  private sigreturn(): void {
+    const { c, k } = this;
+    const cpu = k.cpu;
+    if (this.code32) throw new NotModelled('sigreturn entry for 32-bit code');
+    const frame: Partial<Record<string, bigint>> = {};
+    for (const [r, o] of Object.entries(c.sigreturn ?? {})) frame[r] = this.resolve(o as Operand);
+    // The probe's handler runs rt_sigreturn: SYSCALL with rax = 15 from the restorer.
+    cpu.gpr.rax = 15n;
+    const r = cpuSyscall(cpu, 2);
+    k.flushCpuTrace();
+    if (!r.ok) return k.userFault(r.fault, this.entryIp);
+    const ex = entrySyscall64(k, (regs) => {
+      // The frame holds the interrupted state (the registers as loaded, rip = next_ip) with
+      // the case's overwrites. FIX_EFLAGS: only user-changeable flags come from the frame.
+      for (const g of GPRS64) regs[g] = frame[g] ?? this.before[g] ?? regs[g];
+      regs.ip = frame.rip ?? this.nextIp;
+      const FIX = RFLAGS.AC | RFLAGS.OF | RFLAGS.DF | RFLAGS.TF | RFLAGS.SF | RFLAGS.ZF | RFLAGS.AF | RFLAGS.PF | RFLAGS.CF | RFLAGS.NT | RFLAGS.RF;
+      const fl = frame.rflags ?? this.c.rflags;
+      regs.flags = (regs.flags & ~FIX) | (fl & FIX);
+      regs.cs = (frame.cs ?? BigInt(SELECTORS.USER_CS)) | 3n;
+      regs.ss = (frame.ss ?? BigInt(SELECTORS.USER_DS)) | 3n;
+      k.note(`rt_sigreturn: pt_regs ← frame (ip 0x${regs.ip.toString(16)}, flags 0x${regs.flags.toString(16)})`);
+    });
+    void iretToUser; void ptRegsFromCpu; void syncSegments; void sysretBlocker;
+    this.afterExit(ex.res, ex.regs);
+  }
+
+  /** RG-07: a fresh static ELF's first instruction sees every GPR but SP zero and RFLAGS 0x202. */
+  private exec(): Observation {
+    const { c, k } = this;
+    if (c.abi === 'i386' && !k.profile.ia32) return unsupported(c, '32-bit exec refused: ia32 emulation off');
+    k.syncTls();
+    userState(k.cpu, this.code32 ? 'compat' : '64');
+    const cpu = k.cpu;
+    for (const r of GPRS64) cpu.gpr[r] = 0n;
+    // start_thread / compat_start_thread (arch/x86/kernel/process_64.c): RFLAGS = X86_EFLAGS_IF | bit 1,
+    // segment selectors: 64-bit DS/ES/FS/GS 0; 32-bit DS/ES = __USER_DS, FS/GS 0.
+    cpu.gpr.rsp = (this.p.is32 ? LAYOUT.stackTop32 : LAYOUT.stackTop64) - 0x100n;
+    cpu.rip = this.entryIp;
+    cpu.rflags = RFLAGS.IF | RFLAGS.FIXED1;
+    if (!this.p.is32) {
+      for (const s of ['ds', 'es'] as const) cpu.seg[s].selector = 0;
+    }
+    cpu.seg.fs.base = 0n;
+    cpu.seg.gs.base = 0n;
+    k.note('start_thread: all GPRs 0 except RSP; RFLAGS = 0x202');
+    k.flushCpuTrace();
+    return this.observe();
+  }
+
+  private observe(): Observation {
+    const { c, k } = this;
+    const env = {
+      pid: this.p.pid, tid: this.p.tid, ppid: this.p.ppid, uid: this.p.uid, gid: this.p.gid,
+      entry_ip: this.entryIp, next_ip: this.nextIp, bufs: { ...this.bufs }, fds: { ...this.fdNums },
+      unmapped: LAYOUT.unmapped,
+      extra: { vdso_base: k.vdso32Base ?? k.vdso64Base ?? 0n } as Record<string, bigint>,
+    };
+    if (k.vdso32Base !== null) env.extra.at_sysinfo = k.vdso32Base + VDSO32.kernelVsyscall;
+    const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
+    const stop = k.stop;
+    if (this.p.exited) {
+      o.outcome = 'exited';
+      o.exit = { code: this.p.exited.code };
+    } else if (stop) {
+      switch (stop.kind) {
+        case 'signal': o.outcome = 'signal'; o.signal = stop.info; break;
+        case 'killed': o.outcome = 'killed'; o.exit = { signal: stop.signal }; break;
+        case 'exited': o.outcome = 'exited'; o.exit = { code: stop.code }; break;
+        case 'timeout': o.outcome = 'timeout'; o.reason = stop.reason; break;
+        case 'unsupported': o.outcome = 'unsupported'; o.reason = stop.reason; break;
+      }
+    } else {
+      o.after = k.userRegs();
+      if (this.code32 || this.p.is32) {
+        for (const s of ['fs_base', 'gs_base'] as const) delete o.after[s];
+      }
+    }
+    if (k.traps > 0 || c.flags.includes('TF')) o.traps = k.traps;
+    if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
+    const mem: Record<string, string> = {};
+    let any = false;
+    for (const m of c.memory) {
+      if (!m.readback) continue;
+      any = true;
+      const bytes = this.p.mm.peek(this.bufs[m.name]!, m.size);
+      mem[m.name] = Buffer.from(bytes).toString('hex');
+    }
+    if (any) o.memory = mem;
+    if (k.steps) {
+      k.flushCpuTrace();
+      o.steps = k.steps;
+    }
+    return o;
+  }
+}
+
+export function hexBytes(hex: string): Uint8Array {
+  const h = hex.replace(/[^0-9a-fA-F]/g, '');
+  const out = new Uint8Array(h.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

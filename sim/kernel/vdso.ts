@@ -1,0 +1,118 @@
+// The vDSO functions (arch/x86/entry/vdso/: vclock_gettime.c, vgetcpu.c; lib/vdso/gettimeofday.c)
+// and the legacy vsyscall page (arch/x86/entry/vsyscall/vsyscall_64.c). vDSO functions run in
+// user mode: a bad pointer is a user #PF → SIGSEGV, and clocks the vDSO cannot read fall back
+// to the real syscall (so an invalid clock id returns -EINVAL). They read the same virtual
+// clock as the syscalls, so both agree (ABI-FACTS VD-03). vsyscall calls fault into the
+// kernel, which emulates them: the return address is read from [rsp], bad pointers are
+// SIGSEGV (not -EFAULT), and the emulation ends by popping the return address.
+
+import type { Case } from '../../harness/contracts.js';
+import { ARG_REGS } from '../../harness/contracts.js';
+import { SIGNALS, SI_CODES, VSYSCALL_ADDR } from '../../abi/constants.js';
+import { HANDLERS } from './syscalls/index.js';
+import { NotModelled, type SysCtx } from './syscalls/types.js';
+import type { Kernel } from './kernel.js';
+
+/** Exported symbols per ABI (vdso64.lds.S, vdsox32.lds.S, vdso32/vdso32.lds.S; ABI-FACTS VD-02). */
+const SYMBOLS: Record<string, string[]> = {
+  x86_64: ['clock_gettime', 'gettimeofday', 'getcpu', 'time', 'clock_getres', '__vdso_clock_gettime', '__vdso_gettimeofday',
+    '__vdso_getcpu', '__vdso_time', '__vdso_clock_getres'],
+  x32: ['__vdso_clock_gettime', '__vdso_gettimeofday', '__vdso_getcpu', '__vdso_time', '__vdso_clock_getres'],
+  i386: ['__vdso_clock_gettime', '__vdso_gettimeofday', '__vdso_time', '__vdso_clock_getres', '__vdso_clock_gettime64', '__vdso_getcpu'],
+};
+
+/** Which syscall implementation computes each function's values, per ABI (the vDSO and the syscall share the data). */
+function implFor(fn: string, i386: boolean): string {
+  switch (fn) {
+    case 'clock_gettime': return i386 ? 'sys_clock_gettime32' : 'sys_clock_gettime';
+    case 'clock_gettime64': return 'sys_clock_gettime';
+    case 'gettimeofday': return i386 ? 'compat_sys_gettimeofday' : 'sys_gettimeofday';
+    case 'time': return i386 ? 'sys_time32' : 'sys_time';
+    case 'clock_getres': return i386 ? 'sys_clock_getres_time32' : 'sys_clock_getres';
+    default: return 'sys_getcpu';
+  }
+}
+
+function ctxFor(k: Kernel, compat: boolean, ip: bigint): SysCtx {
+  return { p: k.p, profile: k.profile, compat, ia32: compat, x32: false, ip, forced: null, note: (t) => k.note(t) };
+}
+
+/** Pointer arguments per function (which ones the function writes through). */
+const PTR_ARGS: Record<string, number[]> = {
+  clock_gettime: [1], clock_gettime64: [1], gettimeofday: [0, 1], time: [0], clock_getres: [1], getcpu: [0, 1],
+};
+
+export function vdsoCall(k: Kernel, c: Case, nextIp: bigint, after: () => void): void {
+  const sym = c.symbol ?? '';
+  const i386 = c.abi === 'i386';
+  if (!SYMBOLS[c.abi]!.includes(sym)) {
+    throw new NotModelled(`the ${c.abi} vDSO exports no symbol "${sym}" (it has ${SYMBOLS[c.abi]!.join(', ')})`);
+  }
+  const fn = sym.replace(/^__vdso_/, '');
+  const cpu = k.cpu;
+  const regs = ARG_REGS[i386 ? '32' : '64'];
+  const args = regs.map((r) => (i386 ? cpu.gpr[r] & 0xffffffffn : cpu.gpr[r]));
+  // A user-mode store through a bad pointer faults inside the vDSO (no -EFAULT here).
+  for (const i of PTR_ARGS[fn] ?? []) {
+    const ptr = args[i]!;
+    if (ptr === 0n) continue;
+    if (fn === 'clock_gettime' || fn === 'clock_gettime64' || fn === 'clock_getres') {
+      // Only clocks the vDSO handles write from user mode; others go to the syscall.
+      const clk = BigInt.asIntN(32, args[0]!);
+      if (clk < 0n || ![0n, 1n, 4n, 5n, 6n, 7n, 11n].includes(clk)) continue;
+    }
+    const size = fn === 'time' ? (i386 ? 4 : 8) : fn === 'getcpu' ? 4 : i386 && fn !== 'clock_gettime64' ? 8 : 16;
+    const f = k.p.mm.check(ptr, size, 3, 'w');
+    if (f) {
+      k.note(`${sym}: the store to 0x${ptr.toString(16)} faults in user mode`);
+      cpu.rip = k.vdso64Base ?? k.vdso32Base ?? 0n;
+      return k.userFault({ vector: 'PF', errorCode: f.errorCode | 2, cpl: 3, address: ptr, why: 'vDSO store' }, cpu.rip);
+    }
+  }
+  const impl = HANDLERS[implFor(fn, i386)]!;
+  const r = impl.run(ctxFor(k, i386, nextIp), args.slice(0, impl.args.length));
+  k.note(`${sym}(${args.slice(0, impl.args.length).map((a) => '0x' + a.toString(16)).join(', ')}) = ${r}`);
+  cpu.gpr.rax = i386 ? BigInt.asUintN(32, r) : BigInt.asUintN(64, r);
+  cpu.rip = nextIp;
+  after();
+}
+
+export function vsyscallCall(k: Kernel, c: Case, nextIp: bigint, after: () => void): void {
+  const cpu = k.cpu;
+  const addr = c.vsyscallAddr ?? VSYSCALL_ADDR;
+  if (c.abi === 'i386' || c.code === 'compat') throw new NotModelled('the vsyscall page exists only for 64-bit code');
+  // The CALL pushes next_ip and jumps.
+  const sp = cpu.gpr.rsp - 8n;
+  if (k.p.mm.check(sp, 8, 3, 'w')) throw new NotModelled('vsyscall call with an unwritable stack');
+  k.p.mm.poke(sp, new Uint8Array(new BigUint64Array([nextIp]).buffer));
+  cpu.gpr.rsp = sp;
+  cpu.rip = addr;
+  if (cpu.rflags & 0x100n) k.traps++; // the CALL's single-step trap lands inside the page
+  const vma = k.p.mm.find(addr);
+  if (k.profile.vsyscall === 'none' || !vma || vma.name !== '[vsyscall]') {
+    k.note('vsyscall=none: nothing is mapped there → #PF → SIGSEGV');
+    return k.userFault({ vector: 'PF', errorCode: 4 | 16, cpl: 3, address: addr, why: 'fetch' }, addr);
+  }
+  // emulate_vsyscall: slot = (addr & 0xC00) >> 10; any other offset is "misaligned".
+  const off = addr - VSYSCALL_ADDR;
+  const slot = (off & 0xc00n) >> 10n;
+  if ((off & ~0xc00n) !== 0n || slot === 3n) {
+    k.note('emulate_vsyscall: misaligned vsyscall → force_sig(SIGSEGV)');
+    return k.raise(SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n, { trapno: 14, err: 0x15n });
+  }
+  const caller = k.p.mm.copyFromUser(cpu.gpr.rsp, 8);
+  if (!caller) return k.raise(SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n, { trapno: 14, err: 0x15n });
+  const name = ['sys_gettimeofday', 'sys_time', 'sys_getcpu'][Number(slot)]!;
+  const impl = HANDLERS[name]!;
+  const args = [cpu.gpr.rdi, cpu.gpr.rsi, cpu.gpr.rdx];
+  const r = impl.run(ctxFor(k, false, addr), args.slice(0, impl.args.length));
+  k.note(`emulate_vsyscall: slot ${slot} → ${name} = ${r}`);
+  if (r === -14n) {
+    k.note('a bad pointer in an emulated vsyscall is SIGSEGV, not -EFAULT');
+    return k.raise(SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n, { trapno: 14, err: 0x15n });
+  }
+  cpu.gpr.rax = BigInt.asUintN(64, r);
+  cpu.rip = new DataView(caller.buffer, caller.byteOffset).getBigUint64(0, true);
+  cpu.gpr.rsp += 8n;
+  after();
+}
