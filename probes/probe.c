@@ -196,9 +196,9 @@ static void jb_str(struct jbuf *b, const char *s)
 		if (*c == '"' || *c == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*c;
-		} else if (*c < 0x20 || *c >= 0x7f) {
-			/* Non-ASCII bytes too: the harness sends ids percent-encoded, so any such
-			 * byte here is probe text, and \u00XX keeps the line valid JSON. */
+		} else if (*c < 0x20 || *c == 0x7f) {
+			/* Control bytes as \u00XX; bytes >= 0x80 pass through, so UTF-8 ids sent
+			 * percent-encoded by the harness come back as the same characters. */
 			*o++ = '\\', *o++ = 'u', *o++ = '0', *o++ = '0';
 			*o++ = hexd[*c >> 4];
 			*o++ = hexd[*c & 15];
