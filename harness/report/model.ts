@@ -100,7 +100,7 @@ export function diagnostic(r: Result, ec: RunnableCase | undefined, t?: TargetRu
     d.spec = `${ec.spec.id} — ${ec.spec.title}`;
     d.at = `${ec.spec.file}:${ec.line}`;
   }
-  d.target = t?.info ? `${r.target} (${t.info.profile.name}, kernel ${t.info.profile.kernel}, ${t.info.profile.vendor}, v${t.info.version})` : r.target;
+  d.target = t?.info ? `${r.target} (profile ${t.info.profile.name}: kernel ${t.info.profile.kernel}, ${t.info.profile.vendor}; ${t.info.version})` : r.target;
   const o = r.observation;
   if (o) {
     d.outcome = o.outcome + (o.reason ? ` (${o.reason})` : '');

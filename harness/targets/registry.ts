@@ -2,8 +2,8 @@
 // `sim:linux-7.0-amd`, `native`) into a Target, and knows which targets `make check` runs
 // by default. Adding an implementation is one registerTarget() call (see README "Adding a target").
 
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Target } from '../contracts.js';
 
 /** What a factory may use besides its parameter. */
@@ -94,8 +94,12 @@ function isModuleMissing(e: unknown): boolean {
 
 function errorMessage(e: unknown): string {
   if (isModuleMissing(e)) {
-    // Node's message names the missing file and the importer; the first line is enough.
-    return `target not available (${String((e as Error).message).split('\n')[0]})`;
+    // Node says "Cannot find module '/abs/path/x.js' imported from /abs/importer"; the
+    // missing module, relative to the working directory, is what a reader needs.
+    const msg = String((e as Error).message).split('\n')[0]!;
+    const m = /Cannot find (?:module|package) '([^']+)'/.exec(msg);
+    const what = m ? relative(process.cwd(), m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!) || m[1]! : msg;
+    return `target not available (module ${what} not found)`;
   }
   return e instanceof Error ? e.message : String(e);
 }
