@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { ABIS, ERRNO, FLAG_NAMES, SIGNALS, SI_CODES } from '../../abi/constants.js';
 import { ENTRIES } from '../contracts.js';
 import { CATALOGUE_IDS } from './catalogue.js';
-import { didYouMean, oneOf, type SpecError } from './errors.js';
+import { closest, didYouMean, oneOf, type SpecError } from './errors.js';
 import { ALL_REG_KEYS, type SpecFile } from './schema.js';
 
 export type Path = readonly (string | number)[];
@@ -318,9 +318,16 @@ export function zodErrors(
     }
   };
   // A ref's "one key" refinement fails too when its only key was a typo: report the typo only.
-  const typoAt = new Set(issues.filter((i) => i.code === 'unrecognized_keys').map((i) => JSON.stringify(i.path)));
+  const typos = issues.filter((i) => i.code === 'unrecognized_keys');
+  const typoAt = new Set(typos.map((i) => JSON.stringify(i.path)));
+  // "missing name" next to "unknown key nmae (did you mean name?)" says the same thing twice.
+  const typoFor = new Set(typos.flatMap((i) => i.keys.map((k) => {
+    const c = closest(k, knownKeysAt(schema, i.path as Path));
+    return c === undefined ? '' : JSON.stringify([...i.path, c]);
+  })));
   for (const iss of issues) {
     if (iss.code === 'custom' && typoAt.has(JSON.stringify(iss.path))) continue;
+    if (iss.code === 'invalid_type' && typoFor.has(JSON.stringify(iss.path))) continue;
     one(iss, []);
   }
   return out;

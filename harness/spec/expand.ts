@@ -189,8 +189,11 @@ export function expandChecked(spec: LoadedSpec, errors: SpecError[]): ExpandedCa
   d.cases.forEach((c: CaseInput, ci) => {
     const cpath: Path = ['cases', ci];
     const caseNode = errorAt(spec, cpath, '');
-    if (names.has(c.name)) report([...cpath, 'name'], `duplicate case name "${c.name}" (first used by cases[${names.get(c.name)}]); case names are unique in a spec`);
-    else names.set(c.name, ci);
+    if (names.has(c.name)) {
+      report([...cpath, 'name'], `duplicate case name "${c.name}" (first used by cases[${names.get(c.name)}]); case names are unique in a spec`);
+      return;
+    }
+    names.set(c.name, ci);
 
     let abis = normAbis(c.abi) ?? specAbis;
     const outside = abis.filter((a) => !specAbis.includes(a));
