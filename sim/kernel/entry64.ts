@@ -90,8 +90,9 @@ export function entrySyscall64(k: Kernel, work?: (regs: PtRegs) => void): { res:
   cpu.gpr.rsp = LINUX_KERNEL_STACK;
   k.note(`entry_SYSCALL_64: pt_regs ip = rcx = 0x${regs.ip.toString(16)}, flags = r11 = 0x${regs.flags.toString(16)}, orig_ax = rax = 0x${regs.orig_ax.toString(16)}, ax = -ENOSYS`);
   k.flushCpuTrace();
-  doSyscall64(k, regs);
+  // `work` stands in for the syscall body (rt_sigreturn restoring a signal frame).
   if (work) work(regs);
+  else doSyscall64(k, regs);
   syncSegments(k);
   if (k.p.exited || k.stop) return { res: { ok: true }, regs, via: 'none' };
   const blocker = sysretBlocker(regs);
