@@ -15,6 +15,9 @@ class UsageError extends Error {}
 type Out = (s: string) => void;
 const out: Out = (s) => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 const err: Out = (s) => void process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+/** A printer other commands can call as `f(line)` or `f.write(text)` (both styles are in use). */
+type Sink = Out & { write(s: string): void };
+const sink = (stream: NodeJS.WriteStream): Sink => Object.assign((s: string) => void stream.write(s.endsWith('\n') ? s : s + '\n'), { write: (s: string) => void stream.write(s) });
 
 function findRoot(): string {
   // dist/harness/cli.js or harness/cli.ts → the directory holding package.json.
@@ -314,9 +317,9 @@ async function cmdLint(args: string[]): Promise<number> {
   const { values: v, positionals } = parse(args, {}, LINT_HELP);
   if (v.help) return out(LINT_HELP), 0;
   const mod = (await import(new URL('./commands/lint.js', import.meta.url).href)) as {
-    lintCommand(p: string[], o: Out, e: Out): Promise<number>;
+    lintCommand(p: string[], o: Sink, e: Sink): Promise<number>;
   };
-  return mod.lintCommand(positionals.length ? positionals : [join(ROOT, 'specs')], out, err);
+  return mod.lintCommand(positionals.length ? positionals : [join(ROOT, 'specs')], sink(process.stdout), sink(process.stderr));
 }
 
 async function cmdExplain(args: string[]): Promise<number> {
@@ -328,8 +331,15 @@ async function cmdExplain(args: string[]): Promise<number> {
   if (failed) return 2;
   const ec = loaded.cases.find((c) => c.case.id === id);
   if (!ec) {
-    const near = loaded.cases.filter((c) => c.case.id.includes(id) || c.spec.id === id).slice(0, 10).map((c) => `  ${c.case.id}`);
-    throw new UsageError(`no case "${id}"${near.length ? `; did you mean:\n${near.join('\n')}` : ' (see `sysabi list`)'}`);
+    // Suggest cases of the same spec whose slug starts like the one given, else substrings.
+    const [specPart = '', rest = ''] = id.split('/');
+    const slug = rest.replace(/@.*$/, '');
+    let near = loaded.cases.filter((c) => c.spec.id === specPart && c.case.id.slice(specPart.length + 1).startsWith(slug));
+    if (!near.length) near = loaded.cases.filter((c) => c.case.id.includes(id) || c.spec.id === specPart);
+    const abi = /@(\w+)$/.exec(id)?.[1];
+    if (abi && near.some((c) => c.case.abi === abi)) near = near.filter((c) => c.case.abi === abi);
+    near = near.slice(0, 10);
+    throw new UsageError(`no case "${id}"${near.length ? `; did you mean:\n${near.map((c) => `  ${c.case.id}`).join('\n')}` : ' (see `sysabi list`)'}`);
   }
   const ex = (await import(new URL('./explain.js', import.meta.url).href)) as { explainCase(ec: unknown): string };
   out(ex.explainCase(ec));
@@ -353,8 +363,8 @@ async function cmdExplain(args: string[]): Promise<number> {
 }
 
 async function cmdTables(args: string[]): Promise<number> {
-  const mod = (await import(new URL('./commands/tables.js', import.meta.url).href)) as { tablesCommand(a: string[], o: Out): Promise<number> };
-  return mod.tablesCommand(args, out);
+  const mod = (await import(new URL('./commands/tables.js', import.meta.url).href)) as { tablesCommand(a: string[], o: Sink): Promise<number> };
+  return mod.tablesCommand(args, sink(process.stdout));
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {

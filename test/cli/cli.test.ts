@@ -182,3 +182,31 @@ t.test('list and filters', async (t) => {
   t.match(cov.stdout, /RG-01 +-- not covered/);
   t.match(cov.stdout, /# 0 of \d+ catalogue ids covered/);
 });
+
+t.test('lint: 0 when clean, 2 with file:line:col', async (t) => {
+  const ok = sysabi('lint', PASS, FAIL);
+  t.equal(ok.code, 0);
+  t.match(ok.stdout, /2 specs, 6 cases, no errors/);
+  const bad = sysabi('lint', BAD);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /fixture-bad\.yaml:11:5: /);
+  noStack(t, bad.stderr);
+});
+
+t.test('explain prints the case; --trace steps it on the simulator', async (t) => {
+  const id = 'harness.fixture.pass/getpid-returns-the-pid@x86_64';
+  const e = sysabi('explain', id, '--specs', PASS);
+  t.equal(e.code, 0, e.stderr);
+  t.match(e.stdout, /getpid/);
+  const typo = sysabi('explain', 'harness.fixture.pass/getpid@x86_64', '--specs', PASS);
+  t.equal(typo.code, 2);
+  t.match(typo.stderr, /no case "harness\.fixture\.pass\/getpid@x86_64"; did you mean:\n\s+harness\.fixture\.pass\/getpid-returns-the-pid@x86_64/);
+  const tr = sysabi('explain', id, '--specs', PASS, '--trace');
+  if (/target not available/.test(tr.stderr)) {
+    t.equal(tr.code, 1, 'no simulator in this build: reported, exit 1');
+    return;
+  }
+  t.equal(tr.code, 0, tr.stderr);
+  t.match(tr.stdout, /Trace on sim:linux-7\.0-intel:\n\s+1\. /);
+  t.match(tr.stdout, /Verdict: PASS/);
+});
