@@ -8,10 +8,10 @@ import { GPRS64, GPRS32 } from '../../harness/contracts.js';
 import { SIGNALS, SI_CODES } from '../../abi/constants.js';
 import { Cpu } from '../cpu/state.js';
 import { vendorTraits } from '../cpu/vendors.js';
-import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX } from '../cpu/linux.js';
-import type { CpuFault, Descriptor } from '../cpu/api.js';
+import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX, type BootOptions } from '../cpu/linux.js';
+import type { CpuFault, CpuVendorTraits, Descriptor, MsrName } from '../cpu/api.js';
 import { Process, SIG_DFL, SIG_IGN } from './process.js';
-import { PROT_READ, PROT_WRITE } from './mm.js';
+import { PROT_READ, PROT_WRITE, type AddressSpace } from './mm.js';
 import { GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 
 /** Kernel text addresses of the entry points the MSRs point at (synthetic, canonical kernel half). */
@@ -36,6 +36,73 @@ export type Stop =
   | { kind: 'timeout'; reason: string }
   | { kind: 'unsupported'; reason: string };
 
+function bootOptions(profile: Profile, p: Process): BootOptions {
+  return {
+    kernel: profile.kernel,
+    ia32: profile.ia32,
+    lstar: KADDR.entry_SYSCALL_64,
+    cstar: KADDR.entry_SYSCALL_compat,
+    sysenterEip: KADDR.entry_SYSENTER_compat,
+    sysenterEsp: KADDR.sysenter_stack,
+    cstarIgnore: KADDR.entry_SYSCALL32_ignore,
+    cpu: Number(p.cpu),
+    node: Number(p.node),
+  };
+}
+
+/**
+ * Booting (256 IDT gates, the GDT, MSRs) is the same for every case of a profile, so it is
+ * done once per profile on a template CPU and copied into each case's CPU. The IDT is never
+ * written after boot and is shared; the GDT is copied because TLS entries change per case.
+ */
+const KSTACK_LO = LINUX_KERNEL_STACK - 0x8000n;
+const KSTACK_HI = LINUX_KERNEL_STACK + 0x10000n;
+const TEMPLATES = new Map<string, Cpu>();
+const BY_PROFILE = new WeakMap<Profile, Cpu>();
+function bootedTemplate(profile: Profile, p: Process): Cpu {
+  const hit = BY_PROFILE.get(profile);
+  if (hit && p.cpu === 0n && p.node === 0n) return hit;
+  const key = `${profile.kernel}|${profile.vendor}|${profile.ia32}|${profile.fred}|${p.cpu}|${p.node}`;
+  let t = TEMPLATES.get(key);
+  if (t && p.cpu === 0n && p.node === 0n) BY_PROFILE.set(profile, t);
+  if (!t) {
+    t = new Cpu(vendorTraits(profile.vendor === 'amd' ? 'amd' : 'intel', profile.fred), { read: () => ({ fault: 'PF', errorCode: 0 }), write: () => ({ fault: 'PF', errorCode: 0 }) });
+    bootCpu(t, bootOptions(profile, p));
+    TEMPLATES.set(key, t);
+  }
+  return t;
+}
+const MSR_STORED: MsrName[] = ['EFER', 'STAR', 'LSTAR', 'CSTAR', 'SFMASK', 'SYSENTER_CS', 'SYSENTER_ESP', 'SYSENTER_EIP', 'KERNEL_GS_BASE'];
+const POOL = new Map<string, Cpu>();
+function pooledCpu(traits: CpuVendorTraits, mem: AddressSpace): Cpu {
+  const key = `${traits.vendor}|${traits.fred}`;
+  let c = POOL.get(key);
+  if (!c) {
+    c = new Cpu(traits, mem);
+    POOL.set(key, c);
+  }
+  c.mem = mem;
+  c.trace = null;
+  for (const r of GPRS64) c.gpr[r] = 0n;
+  c.rip = 0n;
+  c.cr2 = 0n;
+  return c;
+}
+
+function copyBooted(cpu: Cpu, t: Cpu): void {
+  for (const m of MSR_STORED) cpu.msr[m] = t.msr[m];
+  for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) Object.assign(cpu.seg[s], t.seg[s]);
+  cpu.gdt = t.gdt.slice();
+  cpu.ldt = [];
+  cpu.idt = t.idt;
+  cpu.tss = { rsp: [...t.tss.rsp] as [bigint, bigint, bigint], ist: t.tss.ist.slice(), ss0: t.tss.ss0 };
+  cpu.fred = { ...t.fred };
+  cpu.vaBits = t.vaBits;
+  cpu.cpl = t.cpl;
+  cpu.mode = t.mode;
+  cpu.rflags = t.rflags;
+}
+
 export class Kernel {
   readonly profile: Profile;
   readonly p: Process;
@@ -56,24 +123,23 @@ export class Kernel {
     this.profile = profile;
     this.p = p;
     this.steps = explain ? [] : null;
-    const cpu = new Cpu(vendorTraits(profile.vendor === 'amd' ? 'amd' : 'intel', profile.fred), p.mm);
-    if (explain) cpu.trace = [];
+    const traits = vendorTraits(profile.vendor === 'amd' ? 'amd' : 'intel', profile.fred);
+    // Non-explaining runs reuse one CPU object per vendor configuration (runs are synchronous,
+    // so a CPU is never shared by two live cases); every field is reset by copyBooted.
+    const cpu = explain ? new Cpu(traits, p.mm) : pooledCpu(traits, p.mm);
     // The entry stacks are kernel memory: mapped, but not reachable from CPL 3.
-    p.mm.map(LINUX_KERNEL_STACK - 0x8000n, 0x18000n, PROT_READ | PROT_WRITE, 'kernel stacks', true);
-    p.mm.map(KADDR.sysenter_stack - 0x1000n, 0x1000n, PROT_READ | PROT_WRITE, 'entry stack', true);
-    bootCpu(cpu, {
-      kernel: profile.kernel,
-      ia32: profile.ia32,
-      lstar: KADDR.entry_SYSCALL_64,
-      cstar: KADDR.entry_SYSCALL_compat,
-      sysenterEip: KADDR.entry_SYSENTER_compat,
-      sysenterEsp: KADDR.sysenter_stack,
-      cstarIgnore: KADDR.entry_SYSCALL32_ignore,
-      cpu: Number(p.cpu),
-      node: Number(p.node),
-    });
+    p.mm.mapFresh(KSTACK_LO, KSTACK_HI, PROT_READ | PROT_WRITE, 'kernel stacks', true);
+    p.mm.mapFresh(KADDR.sysenter_stack - 0x1000n, KADDR.sysenter_stack, PROT_READ | PROT_WRITE, 'entry stack', true);
+    if (explain) {
+      // Explaining: boot for real so the trace shows the MSR and IDT programming.
+      cpu.trace = [];
+      bootCpu(cpu, bootOptions(profile, p));
+    } else {
+      copyBooted(cpu, bootedTemplate(profile, p));
+    }
     this.cpu = cpu;
   }
+
 
   note(text: string): void {
     if (this.steps) this.steps.push(text);

@@ -79,6 +79,15 @@ export class AddressSpace implements MemoryBus {
     return v;
   }
 
+  /** Insert a page-aligned VMA the caller knows overlaps nothing (the fixed process layout). */
+  mapFresh(start: bigint, end: bigint, prot: number, name: string, kernel = false): Vma {
+    const v: Vma = { start, end, prot, kernel, name };
+    let i = this.vmas.length;
+    while (i > 0 && this.vmas[i - 1]!.start > start) i--;
+    this.vmas.splice(i, 0, v);
+    return v;
+  }
+
   /** Remove [start, start+len) from every VMA, splitting as munmap does; drops page data. */
   unmap(start: bigint, len: bigint): void {
     const s = pageDown(start);

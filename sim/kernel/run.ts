@@ -21,6 +21,7 @@ import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
 
 const MASK32 = 0xffffffffn;
+const VDSO64_SIZE = 2n * PAGE_SIZE;
 
 /** Fixed layout of the simulated process (chosen to look like a typical static probe). */
 export const LAYOUT = {
@@ -148,23 +149,24 @@ class CaseRun {
     // only if the instruction reaches into it (so a syscall at the end of the last page falls
     // through into whatever is — or is not — there, as in sysret_rip.c).
     const lastByte = this.nextIp - 1n;
-    p.mm.map(codeStart, pageUp(lastByte + 1n) - codeStart, PROT_READ | PROT_EXEC, 'code');
+    if (c.placeNextIp === undefined) p.mm.mapFresh(codeStart, pageUp(lastByte + 1n), PROT_READ | PROT_EXEC, 'code');
+    else p.mm.map(codeStart, pageUp(lastByte + 1n) - codeStart, PROT_READ | PROT_EXEC, 'code');
     if (this.nextIp > codeEnd - PAGE_SIZE && this.nextIp < limit && c.placeNextIp === undefined) {
       p.mm.map(pageDown(this.nextIp), PAGE_SIZE, PROT_READ | PROT_EXEC, 'code');
     }
-    if (c.placeNextIp === undefined) p.mm.map(RECORD_HANDLER, PAGE_SIZE, PROT_READ | PROT_EXEC, 'probe handlers');
+    if (c.placeNextIp === undefined) p.mm.mapFresh(RECORD_HANDLER, RECORD_HANDLER + PAGE_SIZE, PROT_READ | PROT_EXEC, 'probe handlers');
     // Stack.
     const top = is32 ? LAYOUT.stackTop32 : this.code32 ? LAYOUT.stackTopLow : LAYOUT.stackTop64;
-    p.mm.map(top - 0x21000n, 0x21000n, PROT_READ | PROT_WRITE, '[stack]');
+    this.fixedMap(top - 0x21000n, top, PROT_READ | PROT_WRITE, '[stack]');
     // TLS: glibc's thread block through FS (64-bit) or GDT entry 12 via GS = 0x63 (i386).
     if (is32) {
-      p.mm.map(LAYOUT.tls32, PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
+      this.fixedMap(LAYOUT.tls32, LAYOUT.tls32 + PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
       p.tls[0] = { entry: GDT_ENTRY_TLS_MIN, base: LAYOUT.tls32, limit: 0xfffff, seg32: true, contents: 0, readExecOnly: false,
         limitInPages: true, notPresent: false, useable: true, lm: false };
       p.gsSel = SELECTORS.TLS0;
     } else {
       const tls = c.abi === 'x32' ? LAYOUT.tls32 : LAYOUT.tls64;
-      p.mm.map(tls, PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
+      this.fixedMap(tls, tls + PAGE_SIZE, PROT_READ | PROT_WRITE, 'tls');
       p.fsBase = tls;
     }
     // brk and vDSO.
@@ -204,6 +206,12 @@ class CaseRun {
     for (const s of c.signals.blocked) p.blocked |= 1n << BigInt(s - 1);
   }
 
+  /** Map part of the fixed layout: without overlap checks unless the case placed its code itself. */
+  private fixedMap(start: bigint, end: bigint, prot: number, name: string): void {
+    if (this.c.placeNextIp === undefined) this.p.mm.mapFresh(start, end, prot, name);
+    else this.p.mm.map(start, end - start, prot, name);
+  }
+
   private resolve(o: Operand): bigint {
     let v: bigint;
     switch (o.ref) {
@@ -236,15 +244,15 @@ class CaseRun {
     const { c, k } = this;
     if (c.abi !== 'i386') {
       k.vdso64Base = LAYOUT.vdso64;
-      this.p.mm.map(LAYOUT.vdso64, 2n * PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+      this.fixedMap(LAYOUT.vdso64, LAYOUT.vdso64 + VDSO64_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
     } else {
       k.vdso32Base = LAYOUT.vdso32;
-      this.p.mm.map(LAYOUT.vdso32, PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+      this.fixedMap(LAYOUT.vdso32, LAYOUT.vdso32 + PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
     }
     if (this.k.profile.vsyscall !== 'none' && c.abi !== 'i386') {
       // The vsyscall page: a user VMA; 'xonly' has no readable PTE, so every access #PFs
       // without the P bit and the fault handler emulates calls (vsyscall_64.c).
-      const v = this.p.mm.map(VSYSCALL_ADDR, PAGE_SIZE, PROT_EXEC | (this.k.profile.vsyscall === 'emulate' ? PROT_READ : 0), '[vsyscall]');
+      const v = this.p.mm.mapFresh(VSYSCALL_ADDR, VSYSCALL_ADDR + PAGE_SIZE, PROT_EXEC | (this.k.profile.vsyscall === 'emulate' ? PROT_READ : 0), '[vsyscall]');
       v.present = this.k.profile.vsyscall === 'emulate';
     }
     if (c.entry === 'exec') return this.exec();
