@@ -27,11 +27,18 @@ const DEFAULT_REGION_SIZE = 4096;
 
 /** Expand a spec that loadSpecs() accepted. Throws (with positions) only if it was not. */
 export function expandSpec(spec: LoadedSpec): ExpandedCase[] {
+  // loadSpecs() already expanded the spec to validate it; reuse that work.
+  const cached = EXPANDED.get(spec);
+  if (cached) return [...cached];
   const errors: SpecError[] = [];
   const out = expandChecked(spec, errors);
   if (errors.length > 0) throw new Error(errors.map(formatSpecError).join('\n'));
-  return out;
+  EXPANDED.set(spec, out);
+  return [...out];
 }
+
+/** Expansions of error-free specs, by spec (filled by expandChecked). */
+const EXPANDED = new WeakMap<LoadedSpec, ExpandedCase[]>();
 
 /** The case slug: lowercase, runs of non-alphanumerics → "-". */
 export function slugify(name: string): string {
@@ -162,6 +169,7 @@ function specMeta(spec: LoadedSpec): SpecMeta {
 
 /** Expand and report every problem into `errors` (positions included). */
 export function expandChecked(spec: LoadedSpec, errors: SpecError[]): ExpandedCase[] {
+  const errorsBefore = errors.length;
   const seen = new Set<string>();
   const report = (path: Path, message: string, keyNode = false): void => {
     const e = errorAt(spec, path, message, keyNode);
@@ -276,6 +284,7 @@ export function expandChecked(spec: LoadedSpec, errors: SpecError[]): ExpandedCa
       }
     }
   });
+  if (errors.length === errorsBefore) EXPANDED.set(spec, out);
   return out;
 }
 
