@@ -53,7 +53,8 @@ Commands:
 Options: --help (also per command: sysabi run --help), --version
 
 Exit codes: 0 nothing unexpected, 1 an unexpected result (fail, xpass, error),
-2 a usage or spec error. With --format ktap: 0 pass, 1 fail, 4 everything skipped (kselftest).
+2 a usage or spec error, 130 interrupted (Ctrl-C; what ran is still reported).
+With --format ktap: 0 pass, 1 fail, 4 everything skipped (kselftest).
 `;
 
 const RUN_HELP = `Usage: sysabi run [specs|ids ...] [options]
@@ -94,11 +95,11 @@ Loads and validates every spec (default: the package's specs/) without running a
 Errors are printed as file:line:col; exit 2 when there is any.
 `;
 
-const EXPLAIN_HELP = `Usage: sysabi explain <case id> [--trace] [--sim-profile P]
+const EXPLAIN_HELP = `Usage: sysabi explain <case id> [--trace] [--sim-profile P] [--specs PATH ...]
 
 Prints the resolved case (ABI, entry, number, registers, memory) and what the spec expects,
 in plain words. --trace runs the case on the simulator and prints each step it took, then
-the check's verdict.
+the check's verdict. --specs loads specs from PATH instead of the package's specs/.
 `;
 
 const HELP: Record<string, string> = { run: RUN_HELP, list: LIST_HELP, lint: LINT_HELP, explain: EXPLAIN_HELP };
@@ -220,6 +221,15 @@ async function cmdRun(args: string[]): Promise<number> {
 
   const { createProgress } = await import('./report/progress.js');
   const progress = v.quiet ? createProgress({ isTTY: false } as NodeJS.WriteStream) : createProgress();
+  // First Ctrl-C: stop starting batches and report what ran (the rest become errors); a
+  // second one kills the process as usual.
+  const ac = new AbortController();
+  const onInt = () => {
+    err('\nsysabi: interrupted; finishing the batches in flight (Ctrl-C again to kill)');
+    ac.abort();
+    process.removeListener('SIGINT', onInt);
+  };
+  process.on('SIGINT', onInt);
   let report;
   try {
     report = await run.runAll(
@@ -230,6 +240,7 @@ async function cmdRun(args: string[]): Promise<number> {
         expectationsDir: v.expectations as string | undefined,
         jobs,
         destructive: Boolean(v.destructive),
+        signal: ac.signal,
         onTargetStart: (n, total) => progress.targetStart(n, total),
         onResult: (r) => progress.result(r),
       },
@@ -256,6 +267,8 @@ async function cmdRun(args: string[]): Promise<number> {
     err(`sysabi: reports written to ${w.dir}`);
   }
   for (const t of report.targets) if (t.unavailable) err(`sysabi: ${t.name}: ${t.unavailable}`);
+  process.removeListener('SIGINT', onInt);
+  if (ac.signal.aborted) return 130;
   if (format === 'ktap') return (await import('./report/ktap.js')).ktapExitCode(report);
   return run.runFailed(report) ? 1 : 0;
 }

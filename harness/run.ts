@@ -136,7 +136,9 @@ export function splitOperands(operands: string[], cwd = process.cwd()): { paths:
   const ids: string[] = [];
   for (const o of operands) {
     const p = resolve(cwd, o);
-    if ((o.includes('/') || o.endsWith('.yaml') || o.endsWith('.yml')) && existsSync(p) && (statSync(p).isDirectory() || statSync(p).isFile())) paths.push(p);
+    // An existing directory or YAML file is a path; anything else is an id (ids never end in .yaml).
+    const isPath = existsSync(p) && (statSync(p).isDirectory() || (statSync(p).isFile() && /\.ya?ml$/.test(o)));
+    if (isPath) paths.push(p);
     else ids.push(o);
   }
   return { paths, ids };
