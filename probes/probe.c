@@ -158,10 +158,14 @@ struct jbuf {
 	size_t len, cap;
 };
 
+static int g_child_shm;
+
 static void jb_need(struct jbuf *b, size_t n)
 {
 	if (b->len + n + 1 <= b->cap)
 		return;
+	if (g_child_shm)
+		_exit(73); /* a forked child's report outgrew the shared buffer: seen as an exit */
 	size_t cap = b->cap ? b->cap : 8192;
 	while (b->len + n + 1 > cap)
 		cap *= 2;
@@ -503,6 +507,11 @@ static void setup_signals(void)
 	for (size_t i = 0; i < sizeof FAULT_SIGNALS / sizeof FAULT_SIGNALS[0]; i++)
 		install_handler(FAULT_SIGNALS[i]);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGCHLD stays pending for wait_child(); forked cases start with it unblocked. */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, 0);
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -1171,8 +1180,22 @@ static void emit_simple(struct jbuf *b, const char *id, const char *outcome, con
 	jb_s(b, "}}\n");
 }
 
+/* A forked child reports through memory shared with the probe (no pipe, so the probe
+ * sleeps once per case, until the child exits); `exec` children report through a pipe. */
+#define SHM_REPORT_CAP ((size_t)16 << 20)
+struct shm_report {
+	uint64_t len;
+	char data[];
+};
+static struct shm_report *g_shm;
+
 static void flush_obs(struct jbuf *b)
 {
+	if (g_child_shm) {
+		/* The child built its line right in the shared buffer (see run_forked). */
+		g_shm->len = b->len;
+		return;
+	}
 	if (write_all(g_report_fd, b->p, b->len) < 0)
 		_exit(71); /* the harness went away */
 	b->len = 0;
@@ -1454,16 +1477,16 @@ static void child_setup(const struct pcase *c, const char *dir, int report_fd)
 {
 	/* The probe dying (the harness killed it) takes the child with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Nothing the case prints may reach the protocol stream: stdio goes to /dev/null. */
-	int dn = open("/dev/null", O_RDWR);
-	if (dn >= 0) {
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		if (dn > 2)
-			close(dn);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
+	/* Nothing the case prints may reach the protocol stream: stdio goes to /dev/null
+	 * (the probe keeps one open; fd:null stays a separate descriptor). */
+	if (g_nullfd >= 0) {
+		dup2(g_nullfd, 0);
+		dup2(g_nullfd, 1);
+		dup2(g_nullfd, 2);
 	}
-	g_nullfd = open("/dev/null", O_RDWR);
 	g_report_fd = report_fd;
 	unsigned secs = c->timeout_ms / 1000 + 1;
 	struct rlimit cpu = { secs, secs + 1 };
@@ -1478,9 +1501,9 @@ static void child_setup(const struct pcase *c, const char *dir, int report_fd)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	/* Backstop for the parent's poll timeout: SIGALRM's default action ends the child. */
 	alarm(secs + 1);
-	g_pid = (uint64_t)getpid();
-	g_tid = (uint64_t)syscall(SYS_gettid);
-	g_ppid = (uint64_t)getppid();
+	/* Single-threaded child: its tid is its pid; its parent is the probe. */
+	g_ppid = g_pid;
+	g_pid = g_tid = (uint64_t)getpid();
 }
 
 static void child_signals(const struct pcase *c)
@@ -1533,27 +1556,116 @@ static void emit_exec_frame(const struct pcase *c, const struct sysabi_frame *f,
 	jb_s(b, "}}\n");
 }
 
+/* The forked cases' working directory: private to this probe (mode 0700), created on first
+ * use, checked empty before each case and replaced when a case left something in it, so
+ * every case starts in an empty directory of its own without a mkdir per case (mkdir costs
+ * more than the rest of the child's set-up on these VMs). Removed at exit. */
+static char g_casedir[1100];
+static int g_casedir_fd = -1;
+
+static void remove_casedir(void)
+{
+	if (g_casedir[0])
+		remove_tree(AT_FDCWD, g_casedir, 0);
+}
+
+/* Only "." and ".." in the directory? One getdents64 call (include/uapi/linux/dirent.h layout). */
+static int casedir_empty(void)
+{
+	char buf[1024] __attribute__((aligned(8)));
+	if (lseek(g_casedir_fd, 0, SEEK_SET) != 0)
+		return 0;
+	long n = syscall(SYS_getdents64, g_casedir_fd, buf, sizeof buf);
+	if (n <= 0)
+		return 0;
+	for (long off = 0; off < n;) {
+		unsigned short reclen;
+		memcpy(&reclen, buf + off + 16, sizeof reclen);
+		const char *name = buf + off + 19;
+		if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+			return 0;
+		off += reclen;
+	}
+	return 1;
+}
+
+static int casedir_ready(char *why, size_t whylen)
+{
+	if (g_casedir_fd >= 0 && casedir_empty())
+		return 0;
+	if (g_casedir_fd >= 0) {
+		close(g_casedir_fd);
+		g_casedir_fd = -1;
+		remove_tree(AT_FDCWD, g_casedir, 0);
+	}
+	snprintf(g_casedir, sizeof g_casedir, "%s/sysabi-probe-XXXXXX", g_tmpdir);
+	if (!mkdtemp(g_casedir)) {
+		snprintf(why, whylen, "cannot create a private directory in %.400s: %s", g_tmpdir, strerror(errno));
+		g_casedir[0] = 0;
+		return -1;
+	}
+	static int registered;
+	if (!registered++)
+		atexit(remove_casedir);
+	g_casedir_fd = open(g_casedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+/* Wait for the child to end, at most until deadline (ms); false on timeout. The probe keeps
+ * SIGCHLD blocked (children unblock it), so sigtimedwait sleeps exactly until a child
+ * exits: one system call, no descriptor to allocate (pidfd_open costs more here). */
+static int wait_child(pid_t pid, long long deadline, int *st)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		pid_t r = waitpid(pid, st, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return 1;
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
+		sigtimedwait(&chld, 0, &ts);
+	}
+}
+
 static void run_forked(struct pcase *c)
 {
-	char dir[1100];
-	snprintf(dir, sizeof dir, "%s/sysabi-case-XXXXXX", g_tmpdir);
-	if (!mkdtemp(dir)) {
-		char why[1200];
-		snprintf(why, sizeof why, "cannot create a private directory in %s: %s", g_tmpdir, strerror(errno));
-		emit_simple(&g_out, c->id, "error", why);
+	char why0[512];
+	if (casedir_ready(why0, sizeof why0) < 0) {
+		emit_simple(&g_out, c->id, "error", why0);
 		flush_obs(&g_out);
 		return;
 	}
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	const char *dir = g_casedir;
+	if (!g_shm) {
+		void *m = mmap(0, SHM_REPORT_CAP, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED)
+			g_shm = m;
+	}
+	int use_pipe = c->entry == E_EXEC || !g_shm;
+	int p[2] = { -1, -1 };
+	if (use_pipe && pipe2(p, O_CLOEXEC) != 0) {
 		emit_simple(&g_out, c->id, "error", "pipe2 failed for the case report");
 		flush_obs(&g_out);
-		rmdir(dir);
 		return;
 	}
+	if (!use_pipe)
+		g_shm->len = 0;
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(p[0]);
+		if (use_pipe) {
+			close(p[0]);
+		} else {
+			/* Build the observation straight into shared memory: no heap page of the
+			 * probe gets copied on write, and the probe reads it in place. */
+			g_child_shm = 1;
+			g_out.p = g_shm->data;
+			g_out.cap = SHM_REPORT_CAP - sizeof *g_shm;
+			g_out.len = 0;
+		}
 		child_setup(c, dir, p[1]);
 		if (c->entry == E_EXEC)
 			child_exec(c, p[1]);
@@ -1561,10 +1673,11 @@ static void run_forked(struct pcase *c)
 		run_inline(c);
 		_exit(0);
 	}
-	close(p[1]);
+	if (use_pipe)
+		close(p[1]);
 	if (pid < 0) {
-		close(p[0]);
-		remove_tree(AT_FDCWD, dir, 0);
+		if (use_pipe)
+			close(p[0]);
 		emit_simple(&g_out, c->id, "error", "fork failed");
 		flush_obs(&g_out);
 		return;
@@ -1572,37 +1685,50 @@ static void run_forked(struct pcase *c)
 	struct jbuf rep = { 0, 0, 0 };
 	long long deadline = now_ms() + c->timeout_ms;
 	int timed_out = 0;
-	for (;;) {
-		long long left = deadline - now_ms();
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		int r = poll(&pf, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			timed_out = 1;
-			break;
-		}
-		jb_need(&rep, 65536);
-		ssize_t n = read(p[0], rep.p + rep.len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		rep.len += (size_t)n;
-		if (rep.len > (16u << 20))
-			break;
-	}
-	close(p[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	remove_tree(AT_FDCWD, dir, 0);
+	if (use_pipe) {
+		for (;;) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				timed_out = 1;
+				break;
+			}
+			struct pollfd pf = { .fd = p[0], .events = POLLIN };
+			int r = poll(&pf, 1, (int)left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0) {
+				timed_out = 1;
+				break;
+			}
+			jb_need(&rep, 65536);
+			ssize_t n = read(p[0], rep.p + rep.len, 65536);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			rep.len += (size_t)n;
+			if (rep.len > (16u << 20))
+				break;
+		}
+		close(p[0]);
+		if (timed_out)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		if (!wait_child(pid, deadline, &st)) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		}
+		/* Read in place: no copy, no allocation in the probe per case. */
+		rep.p = g_shm->data;
+		rep.len = g_shm->len;
+		if (rep.len > SHM_REPORT_CAP - sizeof *g_shm)
+			rep.len = 0;
+	}
 	char why[256];
 	if (timed_out) {
 		snprintf(why, sizeof why, "case ran longer than its %u ms limit; child killed", c->timeout_ms);
@@ -1641,7 +1767,8 @@ static void run_forked(struct pcase *c)
 	} else {
 		emit_simple(&g_out, c->id, "error", "child ended in an unknown state");
 	}
-	free(rep.p);
+	if (use_pipe)
+		free(rep.p);
 	flush_obs(&g_out);
 }
 
@@ -1813,10 +1940,15 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	init_process(argv);
-	static struct linereader rd;
+	/* The input buffer is the probe's alone: MADV_DONTFORK keeps it out of forked
+	 * children, so writing it after a fork costs no copy-on-write fault. */
+	struct linereader *rd = mmap(0, sizeof *rd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rd == MAP_FAILED)
+		return 70;
+	madvise(rd, sizeof *rd, MADV_DONTFORK);
 	static struct pcase c;
 	char *line;
-	while ((line = next_line(&rd))) {
+	while ((line = next_line(rd))) {
 		if (line[0] == 0 || line[0] == '#')
 			continue;
 		if (strcmp(line, "info") == 0) {
@@ -1845,7 +1977,7 @@ int main(int argc, char **argv)
 		if (!pdecode(line + 5, c.id, sizeof c.id))
 			case_bad(&c, "bad case id", line);
 		int ended = 0;
-		while ((line = next_line(&rd))) {
+		while ((line = next_line(rd))) {
 			if (parse_case_line(&c, line)) {
 				ended = 1;
 				break;

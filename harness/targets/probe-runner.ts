@@ -65,8 +65,11 @@ export function probeBuilt(probeDir: string, abi: Abi): { ok: boolean; reason?: 
 // ------------------------------------------------------------------ encoding
 
 /** Percent-encode anything outside a safe set, so ids and names never contain spaces. */
+const SAFE = /^[A-Za-z0-9._~/@:+=,!()*[\]-]+$/;
+
 export function pct(s: string): string {
   if (s === '') return '-';
+  if (s !== '-' && SAFE.test(s)) return s; // the common case: nothing to escape
   let out = '';
   for (const byte of Buffer.from(s, 'utf8')) {
     const ch = String.fromCharCode(byte);
@@ -126,9 +129,22 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function big(v: unknown, where: string): bigint {
-  if (typeof v !== 'string' || !HEXVAL.test(v)) throw new ProtocolError(`${where}: expected a "0x…" hex string, found ${JSON.stringify(v)}`);
-  return BigInt(v);
+// Register values repeat a lot between cases (sentinels, selectors, flags, addresses of
+// the stubs): validated conversions are remembered, which halves the decoding cost.
+const bigCache = new Map<string, bigint>();
+
+function big(v: unknown, where: string, key?: string): bigint {
+  if (typeof v === 'string') {
+    const hit = bigCache.get(v);
+    if (hit !== undefined) return hit;
+    if (HEXVAL.test(v)) {
+      const b = BigInt(v);
+      if (bigCache.size >= 8192) bigCache.clear();
+      bigCache.set(v, b);
+      return b;
+    }
+  }
+  throw new ProtocolError(`${key === undefined ? where : `${where}.${key}`}: expected a "0x…" hex string, found ${JSON.stringify(v)}`);
 }
 
 function int(v: unknown, where: string): number {
@@ -141,7 +157,7 @@ function regFile(v: unknown, where: string): RegFile {
   const out: RegFile = {};
   for (const k in v) {
     if (!REG_SET.has(k)) throw new ProtocolError(`${where}: unknown register "${k}"`);
-    out[k as keyof RegFile] = big(v[k], `${where}.${k}`);
+    out[k as keyof RegFile] = big(v[k], where, k);
   }
   return out;
 }
@@ -149,7 +165,7 @@ function regFile(v: unknown, where: string): RegFile {
 function hexMap(v: unknown, where: string): Record<string, bigint> {
   if (!isObj(v)) throw new ProtocolError(`${where}: expected an object`);
   const out: Record<string, bigint> = {};
-  for (const k in v) out[k] = big(v[k], `${where}.${k}`);
+  for (const k in v) out[k] = big(v[k], where, k);
   return out;
 }
 
@@ -211,7 +227,7 @@ export function decodeObservation(line: string, c: Case): Observation {
   }
   if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
   const env = v.env;
-  for (const k of ENV_IDS) if (env[k] !== undefined) o.env[k] = big(env[k], `env.${k}`);
+  for (const k of ENV_IDS) if (env[k] !== undefined) o.env[k] = big(env[k], 'env', k);
   if (env.bufs !== undefined) o.env.bufs = hexMap(env.bufs, 'env.bufs');
   if (env.fds !== undefined) o.env.fds = hexMap(env.fds, 'env.fds');
   if (env.extra !== undefined) o.env.extra = hexMap(env.extra, 'env.extra');
@@ -236,10 +252,9 @@ interface SessionOptions {
  * aborted): answered ones, plus the one in flight when the probe failed.
  */
 async function runOnce(argv: string[], cases: readonly Case[], out: Observation[], base: number, so: SessionOptions): Promise<number> {
-  const input = cases.map(encodeCase).join('');
   const totalBudget = cases.reduce((s, c) => s + c.timeoutMs, 0) + so.graceMs * 4 + 10_000;
   const child = execa(argv[0]!, argv.slice(1), {
-    input,
+    stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
@@ -286,6 +301,25 @@ async function runOnce(argv: string[], cases: readonly Case[], out: Observation[
       fail('error', `probe answered garbage: ${(e as Error).message}`);
     }
   };
+
+  // Cases are encoded and written in batches while the probe already runs the first ones,
+  // with back-pressure; EPIPE after the probe died is expected (its exit is the report).
+  const stdin = child.stdin!;
+  stdin.on('error', () => {});
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < cases.length) {
+      let chunk = '';
+      const end = Math.min(cases.length, sent + 128);
+      for (; sent < end; sent++) chunk += encodeCase(cases[sent]!);
+      if (!stdin.write(chunk)) {
+        stdin.once('drain', pump);
+        return;
+      }
+    }
+    stdin.end();
+  };
+  pump();
 
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
