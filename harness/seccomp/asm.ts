@@ -488,10 +488,11 @@ export function assemble(src: string | readonly string[], opts: AsmOptions = {})
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
-/** A 32-bit constant as a spec author would write it. */
-function constText(k: number): string {
-  if (k === AUDIT_ARCH.X86_64) return 'AUDIT_ARCH_X86_64';
-  if (k === AUDIT_ARCH.I386) return 'AUDIT_ARCH_I386';
+/** A 32-bit constant as a spec author would write it; arch names only where A holds arch. */
+function constText(k: number, archInA = false): string {
+  if (archInA && k === AUDIT_ARCH.X86_64) return 'AUDIT_ARCH_X86_64';
+  // 0x40000003 is both AUDIT_ARCH_I386 and x32 close: only the context tells them apart.
+  if (archInA && k === AUDIT_ARCH.I386) return 'AUDIT_ARCH_I386';
   return k < 4096 ? String(k) : hex(k);
 }
 
@@ -516,9 +517,9 @@ function fieldText(k: number): string {
 }
 
 /** One instruction's text; jumps as relative offsets (the form assemble() reads back). */
-export function disasmInsn(i: BpfInsn): string {
+export function disasmInsn(i: BpfInsn, archInA = false): string {
   const { code, k, jt, jf } = i;
-  const src = code & BPF_X ? 'x' : `#${constText(k)}`;
+  const src = code & BPF_X ? 'x' : `#${constText(k, archInA)}`;
   switch (code & 7) {
     case BPF_LD:
     case BPF_LDX: {
@@ -567,8 +568,27 @@ export function disasmInsn(i: BpfInsn): string {
  */
 export function disasm(prog: readonly BpfInsn[]): string[] {
   const w = String(Math.max(0, prog.length - 1)).length;
+  // Whether A holds seccomp_data.arch at each instruction: a forward pass over the flow
+  // graph (cBPF jumps only go forward), true only if true on every incoming edge.
+  const inc: (boolean | undefined)[] = new Array(prog.length + 1);
+  const join = (pc: number, v: boolean): void => {
+    if (pc < inc.length) inc[pc] = inc[pc] === undefined ? v : inc[pc]! && v;
+  };
+  join(0, false);
   return prog.map((i, pc) => {
-    const text = disasmInsn(i);
+    const archInA = inc[pc] ?? false;
+    const text = disasmInsn(i, archInA);
+    let out = archInA;
+    if ((i.code & 7) === BPF_LD || (i.code & 7) === BPF_ALU || i.code === (BPF_MISC | BPF_TXA)) {
+      out = i.code === (BPF_LD | BPF_W | BPF_ABS) && i.k === SECCOMP_DATA.arch;
+    }
+    if ((i.code & 7) === BPF_JMP) {
+      if ((i.code & 0xf0) === BPF_JA) join(pc + 1 + i.k, out);
+      else {
+        join(pc + 1 + i.jt, out);
+        join(pc + 1 + i.jf, out);
+      }
+    } else if ((i.code & 7) !== BPF_RET) join(pc + 1, out);
     let note = '';
     if ((i.code & 7) === BPF_JMP) {
       note = (i.code & 0xf0) === BPF_JA ? `  ; -> ${pc + 1 + i.k}` : `  ; -> ${pc + 1 + i.jt}, else ${pc + 1 + i.jf}`;
