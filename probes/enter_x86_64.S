@@ -144,4 +144,40 @@ sysabi_stub_int3:
 sysabi_stub_int3_end:
 	jmp sysabi_resume
 
+	/* code: compat — 32-bit code in a 64-bit process (ABI-FACTS §1 last row, RG-03).
+	 * Every GPR is already loaded (r8-r15 keep their values across the mode switch, which
+	 * is what the compat entry paths are checked for). DS and ES must hold a usable data
+	 * selector in compatibility mode (a null selector faults on the first memory access),
+	 * so they get the process's SS value; then a far jump through sysabi_far32 (offset of
+	 * the 32-bit stub, selector __USER32_CS) switches the CPU to compatibility mode.
+	 * Neither a segment load nor a far jump changes RFLAGS. */
+	.globl sysabi_to_compat
+sysabi_to_compat:
+	movw sysabi_compat_ds(%rip), %ds
+	movw sysabi_compat_ds(%rip), %es
+	ljmpl *sysabi_far32(%rip)
+
+	/* The 32-bit stubs: one entry instruction, then a far jump back to 64-bit code through
+	 * sysabi_far64 (sysabi_resume, __USER_CS). probe.c fills both far pointers from the
+	 * selectors the probe really runs with. */
+	.code32
+	.globl sysabi_stub32_syscall, sysabi_stub32_syscall_end
+sysabi_stub32_syscall:
+	syscall			/* SYSCALL from compatibility mode: #UD on Intel, CSTAR path on AMD */
+sysabi_stub32_syscall_end:
+	ljmpl *sysabi_far64
+
+	.globl sysabi_stub32_int80, sysabi_stub32_int80_end
+sysabi_stub32_int80:
+	int $0x80
+sysabi_stub32_int80_end:
+	ljmpl *sysabi_far64
+
+	.globl sysabi_stub32_sysenter, sysabi_stub32_sysenter_end
+sysabi_stub32_sysenter:
+	sysenter
+sysabi_stub32_sysenter_end:
+	ljmpl *sysabi_far64
+	.code64
+
 	.section .note.GNU-stack,"",@progbits

@@ -64,6 +64,11 @@ _Static_assert(offsetof(struct sysabi_ctl, flags) == CTL_FLAGS, "ctl layout");
 _Static_assert(offsetof(struct sysabi_ctl, resume) == CTL_RESUME, "ctl layout");
 
 struct sysabi_ctl sysabi_ctl __attribute__((aligned(64)));
+#ifdef __x86_64__
+struct sysabi_farptr sysabi_far32, sysabi_far64;
+uint16_t sysabi_compat_ds;
+static uint16_t g_cs, g_ss; /* the probe's own selectors, read at start */
+#endif
 
 /* ------------------------------------------------------------------ names */
 
@@ -1022,8 +1027,19 @@ static size_t entry_bytes(enum entry e, uint8_t *b)
 	}
 }
 
-static size_t jump_back_bytes(uint8_t *b)
+static size_t jump_back_bytes(uint8_t *b, int compat)
 {
+#ifdef __x86_64__
+	if (compat) {
+		/* ljmp *m16:32 (ff 2d abs32) through sysabi_far64, from 32-bit code */
+		uint32_t fp = (uint32_t)(uintptr_t)&sysabi_far64;
+		b[0] = 0xff, b[1] = 0x2d;
+		memcpy(b + 2, &fp, 4);
+		return 6;
+	}
+#else
+	(void)compat;
+#endif
 	uint32_t slot = (uint32_t)(uintptr_t)&sysabi_ctl.resume;
 #ifdef __x86_64__
 	b[0] = 0xff, b[1] = 0x24, b[2] = 0x25; /* jmp *disp32 */
@@ -1046,16 +1062,16 @@ static void unplace(struct placed *pl)
 /* Map the page(s) so the entry instruction ends exactly at next_ip. The pages holding the
  * instruction must map; the continuation (a jump back) is written only where the kernel
  * lets us map it, so a next_ip at the edge of the address space faults there (RT-02). */
-static int place_stub(enum entry e, uint64_t next_ip, struct placed *pl, char *why, size_t whylen)
+static int place_stub(enum entry e, int compat, uint64_t next_ip, struct placed *pl, char *why, size_t whylen)
 {
 	uint8_t insn[8], jmp[8];
-	size_t ilen = entry_bytes(e, insn), jlen = jump_back_bytes(jmp);
+	size_t ilen = entry_bytes(e, insn), jlen = jump_back_bytes(jmp, compat);
 	uint64_t ps = (uint64_t)g_pagesize;
 	uint64_t entry_ip = next_ip - ilen;
 	memset(pl, 0, sizeof *pl);
 	pl->entry_ip = entry_ip;
 	pl->next_ip = next_ip;
-	if (!CODE64 && next_ip + jlen > 0x100000000ULL) {
+	if ((!CODE64 || compat) && next_ip + jlen > 0x100000000ULL) {
 		snprintf(why, whylen, "next_ip 0x%llx is beyond a 32-bit address space", (unsigned long long)next_ip);
 		return -1;
 	}
@@ -1205,9 +1221,13 @@ static void flush_obs(struct jbuf *b)
 
 static const char *unsupported_reason(const struct pcase *c)
 {
-	if (c->code64 != CODE64)
-		return CODE64 ? "code compat from a 64-bit probe (far call into a 0x23 code segment) is not implemented"
-			      : "code 64 from the i386 probe (far call into a 64-bit code segment) is not implemented";
+#ifdef __x86_64__
+	if (!c->code64 && c->entry != E_SYSCALL && c->entry != E_INT80 && c->entry != E_SYSENTER)
+		return "code compat from a 64-bit probe supports the syscall, int80 and sysenter entries only";
+#else
+	if (c->code64)
+		return "code 64 from the i386 probe (a far jump into a 64-bit code segment) is not implemented";
+#endif
 	if (c->entry == E_VDSO && !getauxval(AT_SYSINFO))
 		return "no __kernel_vsyscall: AT_SYSINFO is given to 32-bit processes only";
 #ifndef __x86_64__
@@ -1263,10 +1283,32 @@ static void run_inline(struct pcase *c)
 		g_sret_set[i] = 1;
 	}
 
+	int compat = CODE64 && !c->code64;
 	switch (c->entry) {
+#ifdef __x86_64__
+	case E_SYSCALL:
+		if (compat) {
+			entry_ip = (uintptr_t)sysabi_stub32_syscall, next_ip = (uintptr_t)sysabi_stub32_syscall_end;
+			break;
+		}
+		entry_ip = (uintptr_t)sysabi_stub_syscall; next_ip = (uintptr_t)sysabi_stub_syscall_end; break;
+	case E_INT80:
+		if (compat) {
+			entry_ip = (uintptr_t)sysabi_stub32_int80, next_ip = (uintptr_t)sysabi_stub32_int80_end;
+			break;
+		}
+		entry_ip = (uintptr_t)sysabi_stub_int80; next_ip = (uintptr_t)sysabi_stub_int80_end; break;
+	case E_SYSENTER:
+		if (compat) {
+			entry_ip = (uintptr_t)sysabi_stub32_sysenter, next_ip = (uintptr_t)sysabi_stub32_sysenter_end;
+			break;
+		}
+		entry_ip = (uintptr_t)sysabi_stub_sysenter; next_ip = (uintptr_t)sysabi_stub_sysenter_end; break;
+#else
 	case E_SYSCALL: entry_ip = (uintptr_t)sysabi_stub_syscall; next_ip = (uintptr_t)sysabi_stub_syscall_end; break;
 	case E_INT80: entry_ip = (uintptr_t)sysabi_stub_int80; next_ip = (uintptr_t)sysabi_stub_int80_end; break;
 	case E_SYSENTER: entry_ip = (uintptr_t)sysabi_stub_sysenter; next_ip = (uintptr_t)sysabi_stub_sysenter_end; break;
+#endif
 	case E_SIGRETURN: entry_ip = (uintptr_t)sysabi_stub_int3; next_ip = (uintptr_t)sysabi_stub_int3_end; break;
 	default: entry_ip = (uintptr_t)sysabi_stub_call; next_ip = (uintptr_t)sysabi_stub_call_end; break;
 	}
@@ -1284,13 +1326,43 @@ static void run_inline(struct pcase *c)
 		sysabi_ctl.call = c->vsys;
 	}
 	if (c->has_nextip) {
-		if (place_stub(c->entry, c->nextip, &pl, why, sizeof why) < 0)
+		if (place_stub(c->entry, compat, c->nextip, &pl, why, sizeof why) < 0)
 			goto unsupported;
 		placed = 1;
 		entry_ip = pl.entry_ip;
 		next_ip = pl.next_ip;
 	}
 	sysabi_ctl.target = entry_ip;
+#ifdef __x86_64__
+	if (compat) {
+		/* Into compatibility mode through __USER32_CS, which sits 16 below __USER_CS in
+		 * the GDT (the order SYSRET needs, arch/x86/include/asm/segment.h); back through
+		 * our own CS. A 32-bit stack: the stub's code sees only ESP. */
+		static char *stack32;
+		if (!stack32) {
+			void *m = mmap(0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+			if (m == MAP_FAILED) {
+				snprintf(why, sizeof why, "cannot map a stack below 4 GiB (MAP_32BIT): %s", strerror(errno));
+				goto unsupported;
+			}
+			stack32 = m;
+		}
+		if (entry_ip >= 0x100000000ULL) {
+			snprintf(why, sizeof why, "compat code needs its entry instruction below 4 GiB (0x%llx)", (unsigned long long)entry_ip);
+			goto unsupported;
+		}
+		if (!c->regs[7].set) {
+			sysabi_ctl.in.gpr[7] = (uint64_t)(uintptr_t)(stack32 + 65536 - 64);
+			sysabi_ctl.flags |= CTL_F_RSP;
+		}
+		sysabi_far32.offset = (uint32_t)entry_ip;
+		sysabi_far32.selector = (uint16_t)(g_cs - 16);
+		sysabi_far64.offset = (uint32_t)(uintptr_t)sysabi_resume;
+		sysabi_far64.selector = g_cs;
+		sysabi_compat_ds = g_ss;
+		sysabi_ctl.target = (uint64_t)(uintptr_t)sysabi_to_compat;
+	}
+#endif
 
 	g_traps = 0;
 	g_ndelivered = 0;
@@ -1318,6 +1390,13 @@ static void run_inline(struct pcase *c)
 	fsb = read_fsbase();
 	restore_fsbase(fsb);
 	gsb = read_gsbase();
+#ifdef __x86_64__
+	if (compat) {
+		/* Back to the null DS/ES 64-bit code normally runs with. */
+		uint16_t z = (uint16_t)sysabi_ctl.before.seg[2];
+		__asm__ volatile("mov %0, %%ds; mov %0, %%es" : : "r"(z));
+	}
+#endif
 	if (faulted || c->blocked) {
 		sigset_t none;
 		sigemptyset(&none);
@@ -1331,10 +1410,23 @@ static void run_inline(struct pcase *c)
 	sysabi_ctl.in.rflags = sysabi_ctl.before.rflags; /* as read back after POPF */
 	sysabi_ctl.in.rip = entry_ip;
 	memcpy(sysabi_ctl.in.seg, sysabi_ctl.before.seg, sizeof sysabi_ctl.in.seg);
+#ifdef __x86_64__
+	if (compat) {
+		/* What the entry instruction ran with (set by sysabi_to_compat). */
+		sysabi_ctl.in.seg[0] = sysabi_far32.selector;
+		sysabi_ctl.in.seg[2] = sysabi_ctl.in.seg[3] = sysabi_compat_ds;
+	}
+#endif
 	jb_s(b, ",\"before\":");
 	emit_frame(b, &sysabi_ctl.in, 1, 0, 0, 0);
 	if (!faulted) {
 		sysabi_ctl.after.rip = next_ip;
+#ifdef __x86_64__
+		/* The stub's far jump back ran in compatibility mode at next_ip, so that is the
+		 * CS the entry returned to; the stores happened after the switch to 64-bit. */
+		if (compat)
+			sysabi_ctl.after.seg[0] = sysabi_far32.selector;
+#endif
 		jb_s(b, ",\"after\":");
 		emit_frame(b, &sysabi_ctl.after, 1, CODE64, fsb, gsb);
 	} else {
@@ -1933,6 +2025,10 @@ static void init_process(char **argv)
 #endif
 	g_fsbase = read_fsbase();
 	g_gsbase = read_gsbase();
+#ifdef __x86_64__
+	__asm__ volatile("mov %%cs, %0" : "=r"(g_cs));
+	__asm__ volatile("mov %%ss, %0" : "=r"(g_ss));
+#endif
 	setup_signals();
 }
 

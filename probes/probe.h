@@ -83,6 +83,19 @@ extern char sysabi_stub_int80[], sysabi_stub_int80_end[];
 extern char sysabi_stub_sysenter[], sysabi_stub_sysenter_end[];
 extern char sysabi_stub_call[], sysabi_stub_call_end[];
 extern char sysabi_stub_int3[], sysabi_stub_int3_end[];
+#ifdef __x86_64__
+/* code: compat from 64-bit code (enter_x86_64.S): far pointers m16:32 and the stubs. */
+struct sysabi_farptr {
+	uint32_t offset;
+	uint16_t selector;
+} __attribute__((packed));
+extern struct sysabi_farptr sysabi_far32, sysabi_far64;
+extern uint16_t sysabi_compat_ds;
+void sysabi_to_compat(void);
+extern char sysabi_stub32_syscall[], sysabi_stub32_syscall_end[];
+extern char sysabi_stub32_int80[], sysabi_stub32_int80_end[];
+extern char sysabi_stub32_sysenter[], sysabi_stub32_sysenter_end[];
+#endif
 #endif
 
 #endif

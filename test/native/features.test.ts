@@ -150,10 +150,31 @@ t.test('vdso_fn and vsyscall', { skip }, async (t) => {
   }
 });
 
+t.test('code compat from the 64-bit probe: a far jump into __USER32_CS', { skip }, async (t) => {
+  const facts = await detectHostFacts({ probeDir: PROBE_DIR });
+  const [int80, placed] = await target.run([
+    mkCase({ entry: 'int80', code: 'compat', nr: 20n, regs: { rbx: { lit: 0x5a000101n }, r12: { lit: 0x5a000c0cn } }, isolate: true }),
+    mkCase({ entry: 'int80', code: 'compat', nr: 20n, placeNextIp: 0x1000_0002n, isolate: true }),
+  ]);
+  t.equal(int80!.before.cs, BigInt(SELECTORS.USER32_CS), 'the entry ran with CS = __USER32_CS');
+  t.ok(int80!.before.rsp! < 1n << 32n, 'on a stack below 4 GiB');
+  if (!facts.profile.ia32) {
+    t.equal(int80!.outcome, 'signal', 'ia32 off: no int $0x80 gate');
+    return;
+  }
+  t.equal(int80!.outcome, 'returned', int80!.reason);
+  t.equal(int80!.after?.rax, int80!.env.pid, 'eax 20 = getpid');
+  t.equal(int80!.after?.cs, BigInt(SELECTORS.USER32_CS), 'returned to compatibility mode');
+  t.equal(int80!.after?.rbx, 0x5a000101n, 'ebx preserved');
+  t.equal(int80!.after?.r12, 0x5a000c0cn, 'r12 survives the trip through compatibility mode');
+  t.equal(placed!.outcome, 'returned', placed!.reason);
+  t.equal(placed!.env.entry_ip, 0x1000_0000n, 'a placed 32-bit stub works too');
+});
+
 t.test('an entry the probe cannot do is unsupported with a reason', { skip }, async (t) => {
-  const [compat, vdso] = await target.run([mkCase({ call: 'getpid', code: 'compat' }), mkCase({ entry: 'vdso', nr: 20n })]);
-  t.equal(compat!.outcome, 'unsupported');
-  t.match(compat!.reason, /compat/);
+  const [compatFn, vdso] = await target.run([mkCase({ entry: 'vdso_fn', symbol: '__vdso_time', code: 'compat' }), mkCase({ entry: 'vdso', nr: 20n })]);
+  t.equal(compatFn!.outcome, 'unsupported');
+  t.match(compatFn!.reason, /compat from a 64-bit probe supports the syscall, int80 and sysenter entries only/);
   t.equal(vdso!.outcome, 'unsupported');
   t.match(vdso!.reason, /AT_SYSINFO/);
   t.equal(RFLAGS.TF, 0x100n);
