@@ -516,13 +516,25 @@ function fieldText(k: number): string {
   return k & 4 ? `args[${i}].hi` : `args[${i}]`;
 }
 
+/** The load encodings that have a mnemonic (any other LD/LDX code prints as .word). */
+const LOAD_CODES = new Set<number>([
+  BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS,
+  BPF_LD | BPF_W | BPF_IND, BPF_LD | BPF_H | BPF_IND, BPF_LD | BPF_B | BPF_IND,
+  BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM,
+  BPF_LD | BPF_W | BPF_LEN, BPF_LDX | BPF_W | BPF_LEN, BPF_LDX | BPF_B | BPF_MSH,
+]);
+
 /** One instruction's text; jumps as relative offsets (the form assemble() reads back). */
 export function disasmInsn(i: BpfInsn, archInA = false): string {
   const { code, k, jt, jf } = i;
+  const word = `.word ${hex(code)}, ${jt}, ${jf}, ${hex(k)}`;
+  // Only exact encodings get a mnemonic; stray bits (which the kernel refuses) stay visible.
+  if (code > 0xff) return word;
   const src = code & BPF_X ? 'x' : `#${constText(k, archInA)}`;
   switch (code & 7) {
     case BPF_LD:
     case BPF_LDX: {
+      if (!LOAD_CODES.has(code)) return word;
       const x = (code & 7) === BPF_LDX ? 'x' : '';
       const mode = code & 0xe0;
       const sz = (code & 0x18) === BPF_H ? 'h' : (code & 0x18) === BPF_B ? 'b' : '';
@@ -532,31 +544,32 @@ export function disasmInsn(i: BpfInsn, archInA = false): string {
       if (mode === BPF_ABS && !x) return `ld${sz} [${fieldText(k)}]`;
       if (mode === BPF_IND && !x) return `ld${sz} [x + ${k}]`;
       if (mode === BPF_MSH && x) return `ldxb 4*([${k}]&0xf)`;
-      return `.word ${hex(code)}, ${jt}, ${jf}, ${hex(k)}`;
+      return word;
     }
-    case BPF_ST: return `st M[${k}]`;
-    case BPF_STX: return `stx M[${k}]`;
+    case BPF_ST: return code === BPF_ST ? `st M[${k}]` : word;
+    case BPF_STX: return code === BPF_STX ? `stx M[${k}]` : word;
     case BPF_ALU: {
       const op = (code & 0xf0) as number;
-      if (op === BPF_NEG) return 'neg';
+      if (op === BPF_NEG) return code === (BPF_ALU | BPF_NEG) ? 'neg' : word;
       const name = Object.keys(ALU_OPS).find((n) => ALU_OPS[n] === op);
       return name ? `${name} ${src}` : `.word ${hex(code)}, ${jt}, ${jf}, ${hex(k)}`;
     }
     case BPF_JMP: {
       const op = code & 0xf0;
-      if (op === BPF_JA) return `ja ${k}`;
+      if (op === BPF_JA) return code === (BPF_JMP | BPF_JA) ? `ja ${k}` : word;
       const name = { [BPF_JEQ]: 'jeq', [BPF_JGT]: 'jgt', [BPF_JGE]: 'jge', [BPF_JSET]: 'jset' }[op];
       return name ? `${name} ${src}, ${jt}, ${jf}` : `.word ${hex(code)}, ${jt}, ${jf}, ${hex(k)}`;
     }
     case BPF_RET: {
+      if (code & 0xe0) return word;
       const r = code & 0x18;
       if (r === BPF_A) return 'ret a';
       if (r === BPF_X) return 'ret x';
       return `ret #${retText(k)}`;
     }
     case BPF_MISC:
-      if ((code & 0xf8) === BPF_TAX) return 'tax';
-      if ((code & 0xf8) === BPF_TXA) return 'txa';
+      if (code === (BPF_MISC | BPF_TAX)) return 'tax';
+      if (code === (BPF_MISC | BPF_TXA)) return 'txa';
   }
   return `.word ${hex(code)}, ${jt}, ${jf}, ${hex(k)}`;
 }
