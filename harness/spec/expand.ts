@@ -15,6 +15,7 @@ import { didYouMean, formatSpecError, oneOf, type SpecError } from './errors.js'
 import { ALL_REG_KEYS, CasePartialSchema, PLACEHOLDER_RE, type CaseInput, type ExpectAltInput,
   type MatcherInput, type RequiresInput } from './schema.js';
 import { loadTags } from './tags.js';
+import { buildSeccomp } from './seccomp.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -507,8 +508,13 @@ function buildCase(
       })
     : { regs: [] };
 
+  // seccomp filters (issue 7), compiled once here so every target installs the same program.
+  const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
+
   // isolate: the documented automatic rules (docs/spec-language.md, Case keys).
   const autoWhy: string[] = [];
+  // A filter or strict mode stays on the process for good (seccomp(2): it cannot be removed).
+  if (m.seccomp !== undefined) autoWhy.push('it installs seccomp filters');
   if (entry === 'exec' || entry === 'sigreturn') autoWhy.push(`entry ${entry}`);
   const alts = [expect, ...(expect.anyOf ?? []).map((a) => a.exp)];
   if (alts.some((e) => e.killed || e.exitCode || e.outcome === 'killed' || e.outcome === 'exited')) autoWhy.push('the case expects its process to die or exit');
@@ -538,6 +544,7 @@ function buildCase(
     ...(vsyscallAddr !== undefined ? { vsyscallAddr } : {}),
     ...(placeNextIp !== undefined ? { placeNextIp } : {}),
     ...(sigreturn !== undefined ? { sigreturn } : {}),
+    ...(seccomp !== undefined ? { seccomp } : {}),
     isolate,
     timeoutMs,
   };

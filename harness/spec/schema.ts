@@ -84,6 +84,29 @@ export const FdSchema = z.strictObject({
 const LocalName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
 const SignalNameOr = nameOr(names(SIGNALS));
 
+// ---- seccomp and ptrace set-up (issue 7) ---------------------------------------------
+
+/** A seccomp rule of the rule-list form (harness/seccomp/rules.ts compiles it). */
+const RuleScalar = z.union([z.bigint(), z.string()]);
+const ArgCmpSchema = z.strictObject({
+  eq: RuleScalar.optional(), ne: RuleScalar.optional(), lt: RuleScalar.optional(), le: RuleScalar.optional(),
+  gt: RuleScalar.optional(), ge: RuleScalar.optional(),
+  masked_eq: z.tuple([RuleScalar, RuleScalar]).optional(), set: RuleScalar.optional(),
+});
+export const SeccompRuleSchema = z.strictObject({
+  syscall: z.union([RuleScalar, z.array(RuleScalar).min(1)]).optional(),
+  arch: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  args: z.record(z.string(), z.union([ArgCmpSchema, z.array(ArgCmpSchema).min(1)])).optional(),
+  action: RuleScalar.optional(),
+  default: RuleScalar.optional(),
+});
+/** One filter: cBPF mnemonics (harness/seccomp/asm.ts) or a rule list. */
+export const SeccompFilterSchema = z.union([
+  z.strictObject({ bpf: z.array(z.string()).min(1) }),
+  z.strictObject({ rules: z.array(SeccompRuleSchema).min(1) }),
+]);
+export const SeccompSchema = z.union([z.literal('strict'), z.array(SeccompFilterSchema).min(1)]);
+
 // ---- expectations ------------------------------------------------------------------
 
 /** An expected value: integer, `$symbol[+-N]`, a name where the field holds a name, or a matcher map. */
@@ -189,6 +212,7 @@ const caseBody = {
   vsyscall: IntLike.optional(),
   place_next_ip: IntLike.optional(),
   sigreturn: z.strictObject(regShape(ALL_REG_KEYS, Value)).optional(),
+  seccomp: SeccompSchema.optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

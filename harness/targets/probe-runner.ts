@@ -112,6 +112,15 @@ export function encodeCase(c: Case): string {
   if (c.symbol !== undefined) l.push(`symbol ${pct(c.symbol)}`);
   if (c.vsyscallAddr !== undefined) l.push(`vsyscall ${h64(c.vsyscallAddr)}`);
   if (c.placeNextIp !== undefined) l.push(`nextip ${h64(c.placeNextIp)}`);
+  // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
+  // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
+  if (c.seccomp?.mode === 'strict') l.push('seccomp strict');
+  else if (c.seccomp) {
+    for (const f of c.seccomp.filters) {
+      l.push(`filter ${f.length} ${f.map((i) => i.code.toString(16).padStart(4, '0') + i.jt.toString(16).padStart(2, '0')
+        + i.jf.toString(16).padStart(2, '0') + (i.k >>> 0).toString(16).padStart(8, '0')).join('')}`);
+    }
+  }
   if (c.sigreturn) {
     for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
   }

@@ -11,6 +11,7 @@ import { since } from '../profiles.js';
 import { HANDLERS } from './syscalls/index.js';
 import { NotModelled, type SysCtx } from './syscalls/types.js';
 import type { Kernel } from './kernel.js';
+import { syscallTraceEnter } from './trace.js';
 
 /** struct pt_regs: the GPRs plus orig_ax and the hardware-frame part (ip, cs, flags, sp = rsp, ss). */
 export type PtRegs = Record<Gpr, bigint> & { orig_ax: bigint; ip: bigint; cs: bigint; flags: bigint; ss: bigint };
@@ -24,6 +25,9 @@ const INTRODUCED: Record<string, string> = { uretprobe: '6.11', uprobe: '6.18', 
 /** do_syscall_64's number decoding and table choice. Leaves regs.rax as the kernel does. */
 export function doSyscall64(k: Kernel, regs: PtRegs): void {
   const prof = k.profile;
+  // syscall_enter_from_user_mode → syscall_trace_enter: seccomp (and a tracer) may skip the
+  // call or change orig_ax, which is re-read below.
+  if (!syscallTraceEnter(k, regs, false)) return;
   if (since(prof, '5.14')) {
     // nr = (int)orig_ax: only the low 32 bits count (entry_64.S movslq; "treat 64-bit syscall
     // numbers as int", v5.14).
@@ -66,6 +70,7 @@ export function doSyscall64(k: Kernel, regs: PtRegs): void {
 
 /** do_syscall_32_irqs_on / do_int80_emulation dispatch: nr = (int)orig_ax (eax zero-extended). */
 export function doSyscall32(k: Kernel, regs: PtRegs): void {
+  if (!syscallTraceEnter(k, regs, true)) return;
   const nr = Number(BigInt.asIntN(32, regs.orig_ax));
   const unr = nr >>> 0;
   k.note(`do_syscall_32: nr = (int)orig_ax = ${nr} (i386 table)`);

@@ -11,6 +11,7 @@ import { vendorTraits } from '../cpu/vendors.js';
 import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX, type BootOptions } from '../cpu/linux.js';
 import type { CpuFault, CpuVendorTraits, Descriptor, MsrName } from '../cpu/api.js';
 import { Process, SIG_DFL, SIG_IGN } from './process.js';
+import type { SeccompState } from './seccomp/filter.js';
 import { PROT_READ, PROT_WRITE, type AddressSpace } from './mm.js';
 import { GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 
@@ -111,7 +112,9 @@ export class Kernel {
   readonly steps: string[] | null;
   /** Signals the case set up a probe-side disposition for (Case.signals.actions). */
   caseActions: Record<number, 'default' | 'ignore' | 'record'> = {};
-  forced: { signo: number; code: number; addr: bigint } | null = null;
+  forced: { signo: number; code: number; addr: bigint; errno?: number; syscall?: number; arch?: number } | null = null;
+  /** The task's seccomp filters (issue 7); null when the case installs none. */
+  seccomp: SeccompState | null = null;
   stop: Stop | null = null;
   traps = 0;
   delivered: SignalInfo[] = [];
@@ -190,8 +193,12 @@ export class Kernel {
    * force_sig_info_to_task (kernel/signal.c) unblocks and un-ignores it, so an ignored or
    * blocked one, or one left at SIG_DFL, kills the process; a probe's handler records it.
    */
-  raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint }): void {
-    const info: SignalInfo = { signo, code, errno: 0, regs: this.userRegs() };
+  raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint },
+    sys?: { errno?: number; syscall?: number; arch?: number }): void {
+    const info: SignalInfo = { signo, code, errno: sys?.errno ?? 0, regs: this.userRegs() };
+    // SIGSYS from seccomp also carries si_syscall and si_arch (force_sig_seccomp, kernel/seccomp.c).
+    if (sys?.syscall !== undefined) info.syscall = sys.syscall;
+    if (sys?.arch !== undefined) info.arch = sys.arch;
     if (addr !== undefined) info.addr = addr;
     if (trap) {
       info.trapno = trap.trapno;

@@ -17,6 +17,7 @@ import { Kernel, RECORD_HANDLER } from './kernel.js';
 import { entrySyscall64, iretToUser, ptRegsFromCpu, syncSegments, sysretBlocker } from './entry64.js';
 import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_compat.js';
 import { NotModelled } from './syscalls/types.js';
+import { SeccompState } from './seccomp/filter.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
 
@@ -90,7 +91,17 @@ class CaseRun {
     this.setupProcess();
     this.k = new Kernel(profile, p, !!opts.explain);
     this.k.caseActions = { ...c.signals.actions };
+    if (c.seccomp) {
+      // The probe sets PR_SET_NO_NEW_PRIVS, then installs each program in order (seccomp(2)).
+      const sc = new SeccompState({ kernel: profile.kernel });
+      const r = sc.installSetup(c.seccomp, { noNewPrivs: true, capSysAdmin: false });
+      if (!r.ok) this.installError = `installing seccomp ${c.seccomp.mode === 'strict' ? 'strict mode' : `filter ${r.index ?? 0}`} failed: errno ${r.errno} (${r.reason})`;
+      this.k.seccomp = sc;
+    }
   }
+
+  /** Why the case's set-up was refused by the (simulated) kernel, if it was. */
+  installError: string | null = null;
 
   private setupProcess(): void {
     const c = this.c;
@@ -242,6 +253,7 @@ class CaseRun {
 
   run(): Observation {
     const { c, k } = this;
+    if (this.installError) return { id: c.id, outcome: 'error', reason: this.installError, before: {}, env: {} };
     if (c.abi !== 'i386') {
       k.vdso64Base = LAYOUT.vdso64;
       this.fixedMap(LAYOUT.vdso64, LAYOUT.vdso64 + VDSO64_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
@@ -350,7 +362,7 @@ class CaseRun {
     }
     if (k.forced) {
       const f = k.forced;
-      return k.raise(f.signo, f.code, f.addr, { trapno: 0, err: 0n });
+      return k.raise(f.signo, f.code, f.addr, { trapno: 0, err: 0n }, f);
     }
     if (res.pending) return k.userFault(res.pending, cpu.rip);
     if (fromLanding || (k.vdso32Base !== null && cpu.rip === k.vdso32Base + VDSO32.landing)) {

@@ -1,0 +1,64 @@
+// The simulator's syscall_trace_enter (kernel/entry/common.c): the work done on the way in
+// before dispatch when a task has SYSCALL_WORK bits set. Order, as in the kernel: ptrace's
+// entry stop first, then seccomp (__secure_computing, kernel/seccomp.c), and the number is
+// re-read from orig_ax after each (syscall_get_nr), so a tracer's change is what seccomp sees
+// (PT-08, v4.8) and seccomp's skip is what dispatch sees. Audit and tracepoints come after
+// and change nothing a user can observe here.
+
+import { AUDIT_ARCH, SIGNALS } from '../../abi/constants.js';
+import { ARG_REGS } from '../../harness/contracts.js';
+import { seccompData } from './seccomp/filter.js';
+import type { PtRegs } from './dispatch.js';
+import type { Kernel } from './kernel.js';
+
+/**
+ * Returns false when the syscall must not run (nr became -1): dispatch then leaves rax as
+ * the tracer or seccomp set it. `compat` is TS_COMPAT: every 32-bit entry, including
+ * int $0x80 from 64-bit code (arch/x86/include/asm/syscall.h syscall_get_arch).
+ */
+export function syscallTraceEnter(k: Kernel, regs: PtRegs, compat: boolean): boolean {
+  const sc = k.seccomp;
+  if (!sc) return true;
+  // syscall_get_nr(): (int)orig_ax; x32 numbers keep bit 30 (SC-02).
+  const nr = Number(BigInt.asIntN(32, regs.orig_ax));
+  const arch = compat ? AUDIT_ARCH.I386 : AUDIT_ARCH.X86_64;
+  // syscall_get_arguments(): the compat order bx cx dx si di bp, else di si dx r10 r8 r9.
+  const args = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
+  // populate_seccomp_data: instruction_pointer = regs->ip, the address after the entry insn.
+  const data = seccompData(arch, nr, regs.ip, args);
+  const out = sc.decide(data, { traceSeccomp: false });
+  k.note(`seccomp: nr ${nr}, arch 0x${arch.toString(16)}, ip 0x${regs.ip.toString(16)} → ${out.verdict.action}` +
+    `${out.verdict.data ? `(${out.verdict.data})` : ''} (raw 0x${(out.verdict.raw >>> 0).toString(16)}, filter ${out.verdict.filterIndex})`);
+  switch (out.kind) {
+    case 'run':
+      return true;
+    case 'skip':
+      // syscall_set_return_value(): regs->ax = (long)-errno; then nr = -1 skips dispatch.
+      regs.rax = BigInt.asUintN(64, BigInt(out.ret));
+      k.note(`seccomp skips the call (${out.why}): rax = ${out.ret}`);
+      return false;
+    case 'trap':
+      // SECCOMP_RET_TRAP: syscall_rollback() puts orig_ax back in ax, then force_sig_seccomp()
+      // queues SIGSYS with si_code SYS_SECCOMP; it is delivered on the way out.
+      regs.rax = regs.orig_ax;
+      k.forced = {
+        signo: out.siginfo.signo, code: out.siginfo.code, addr: out.siginfo.callAddr,
+        errno: out.siginfo.errno, syscall: out.siginfo.syscall, arch: out.siginfo.arch,
+      };
+      k.note(`seccomp TRAP: rax rolled back to orig_ax; SIGSYS (si_errno ${out.siginfo.errno}) on return`);
+      return false;
+    case 'trace_stop':
+    case 'notify':
+      // Only reachable with a tracer or a listener, which the simulator's seccomp path does
+      // not have (decide() returns -ENOSYS skips without them).
+      regs.rax = BigInt.asUintN(64, -38n);
+      return false;
+    case 'kill':
+      // Filter kills: rollback and a forced SIGSYS the task cannot survive (SIGSYS has a core
+      // dump default); strict mode: do_exit(SIGKILL).
+      regs.rax = regs.orig_ax;
+      k.note(`seccomp kills the ${out.scope === 'process' ? 'process' : 'thread'} with signal ${out.signal}`);
+      k.stop = { kind: 'killed', signal: out.signal === SIGNALS.SIGKILL ? SIGNALS.SIGKILL : SIGNALS.SIGSYS };
+      return false;
+  }
+}
