@@ -179,3 +179,28 @@ t.test('an entry the probe cannot do is unsupported with a reason', { skip }, as
   t.match(vdso!.reason, /AT_SYSINFO/);
   t.equal(RFLAGS.TF, 0x100n);
 });
+
+t.test('seccomp set-up (probes/seccomp.c) runs in a forked child, installed last', { skip }, async (t) => {
+  // ld nr; jeq getpid → ret ERRNO|EPERM; ret ALLOW (classic BPF, seccomp_data.nr at offset 0)
+  const ld = { code: 0x20, jt: 0, jf: 0, k: 0 };
+  const jeq = { code: 0x15, jt: 0, jf: 1, k: 39 };
+  const errno = { code: 0x06, jt: 0, jf: 0, k: 0x0005_0000 | 1 };
+  const allow = { code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000 };
+  const write3 = { rdi: { ref: 'fd' as const, name: 'null' }, rsi: { ref: 'buf' as const, name: 'b' }, rdx: { lit: 3n } };
+  const [filtered, strictOk, strictKill, after] = await target.run([
+    mkCase({ call: 'getpid', seccomp: { mode: 'filter', filters: [[ld, jeq, errno, allow]] } }),
+    mkCase({ call: 'write', regs: write3, memory: [region({ name: 'b' })], seccomp: { mode: 'strict', filters: [] } }),
+    mkCase({ call: 'getpid', seccomp: { mode: 'strict', filters: [] } }),
+    mkCase({ call: 'getpid' }),
+  ]);
+  if (filtered!.outcome === 'error' && /unknown key/.test(filtered!.reason ?? '')) {
+    t.skip('probe built without probes/seccomp.c');
+    return;
+  }
+  t.equal(filtered!.after?.rax, errnoReturn('EPERM', 64), 'the filter answered -EPERM for getpid');
+  t.equal(strictOk!.outcome, 'returned', `strict mode allows write, and the child's report needs no other call (${strictOk!.reason ?? ''})`);
+  t.equal(strictOk!.after?.rax, 3n);
+  t.equal(strictKill!.outcome, 'killed', 'strict mode: getpid is SIGKILL (SC-07)');
+  t.equal(strictKill!.exit?.signal, SIGNALS.SIGKILL);
+  t.equal(after!.after?.rax, after!.env.pid, 'the probe itself is not filtered');
+});
