@@ -24,6 +24,16 @@ import { vdsoCall, vsyscallCall } from './vdso.js';
 const MASK32 = 0xffffffffn;
 const VDSO64_SIZE = 2n * PAGE_SIZE;
 
+/**
+ * The selector start_thread_common (arch/x86/kernel/process_64.c) loads into DS and ES at exec:
+ * start_thread passes 0 for a 64-bit program; compat_start_thread passes __USER_DS for both
+ * i386 and x32 programs (only CS differs between those two). Neither SYSRET nor IRET in
+ * 64-bit mode touches DS/ES afterwards, so this is what a program sees at every return.
+ */
+export function startThreadDataSelector(abi: Case['abi']): number {
+  return abi === 'x86_64' ? 0 : SELECTORS.USER_DS;
+}
+
 /** Fixed layout of the simulated process (chosen to look like a typical static probe). */
 export const LAYOUT = {
   code64: 0x401000n,
@@ -270,6 +280,9 @@ class CaseRun {
     if (c.entry === 'exec') return this.exec();
     k.syncTls();
     userState(k.cpu, this.code32 ? 'compat' : '64');
+    // 32-bit code in a 64-bit process runs with the DS/ES its own far-jump stub loaded (the
+    // process's SS, as userState leaves them); otherwise the exec-time selectors stand.
+    if (!this.code32) this.loadStartThreadDataSegments();
     const cpu = k.cpu;
     if (this.p.is32) {
       const r = cpu.loadSegment('gs', this.p.gsSel);
@@ -504,6 +517,15 @@ class CaseRun {
     this.afterExit(ex.res, ex.regs);
   }
 
+  /** DS and ES as start_thread_common left them at exec (see startThreadDataSelector). */
+  private loadStartThreadDataSegments(): void {
+    const sel = startThreadDataSelector(this.c.abi);
+    for (const s of ['ds', 'es'] as const) {
+      const r = this.k.cpu.loadSegment(s, sel);
+      if (!r.ok) throw new Error(`loading ${s.toUpperCase()} = 0x${sel.toString(16)} as start_thread does failed: ${r.fault.why}`);
+    }
+  }
+
   /** RG-07: a fresh static ELF's first instruction sees every GPR but SP zero and RFLAGS 0x202. */
   private exec(): Observation {
     const { c, k } = this;
@@ -517,9 +539,7 @@ class CaseRun {
     cpu.gpr.rsp = (this.p.is32 ? LAYOUT.stackTop32 : LAYOUT.stackTop64) - 0x100n;
     cpu.rip = this.entryIp;
     cpu.rflags = RFLAGS.IF | RFLAGS.FIXED1;
-    if (!this.p.is32) {
-      for (const s of ['ds', 'es'] as const) cpu.seg[s].selector = 0;
-    }
+    this.loadStartThreadDataSegments();
     cpu.seg.fs.base = 0n;
     cpu.seg.gs.base = 0n;
     k.note('start_thread: all GPRs 0 except RSP; RFLAGS = 0x202');

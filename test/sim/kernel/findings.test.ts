@@ -1,0 +1,47 @@
+// Sim kernel behaviours the spec corpus found wrong, each checked against the kernel source
+// rule it comes from (path cited per test) rather than against earlier simulator output.
+import t from 'tap';
+import { runCase, startThreadDataSelector } from '../../../sim/kernel/run.js';
+import { getProfile } from '../../../sim/profiles.js';
+import { SELECTORS } from '../../../abi/constants.js';
+import { mkCase, lit } from './helpers.js';
+
+const P70 = getProfile('linux-7.0-intel');
+const X32 = getProfile('linux-7.0-intel-x32');
+const P416 = getProfile('linux-4.16-intel');
+
+// arch/x86/kernel/process_64.c: start_thread → start_thread_common(..., __USER_CS, __USER_DS, 0);
+// compat_start_thread → (..., x32 ? __USER_CS : __USER32_CS, __USER_DS, __USER_DS).
+t.test('start_thread: DS/ES are 0 for a 64-bit program, __USER_DS for i386 and x32', async (t) => {
+  t.equal(startThreadDataSelector('x86_64'), 0);
+  t.equal(startThreadDataSelector('i386'), SELECTORS.USER_DS);
+  t.equal(startThreadDataSelector('x32'), SELECTORS.USER_DS);
+  for (const prof of [P70, P416]) {
+    const o = runCase(mkCase({ entry: 'exec', code: '64' }), prof);
+    t.equal(o.after?.ds, 0n, `${prof.name}: x86_64 exec DS`);
+    t.equal(o.after?.es, 0n, `${prof.name}: x86_64 exec ES`);
+  }
+  for (const prof of [X32, P416]) {
+    const o = runCase(mkCase({ abi: 'x32', entry: 'exec', code: '64' }), prof);
+    t.equal(o.after?.cs, BigInt(SELECTORS.USER_CS), `${prof.name}: x32 exec CS is __USER_CS`);
+    t.equal(o.after?.ds, BigInt(SELECTORS.USER_DS), `${prof.name}: x32 exec DS`);
+    t.equal(o.after?.es, BigInt(SELECTORS.USER_DS), `${prof.name}: x32 exec ES`);
+  }
+  const i = runCase(mkCase({ abi: 'i386', entry: 'exec' }), P70);
+  t.equal(i.after?.ds, BigInt(SELECTORS.USER_DS), 'i386 exec DS');
+});
+
+// SYSRET and a 64-bit IRET load only CS and SS (SDM SYSRET, IRET): DS/ES keep the exec values.
+t.test('a 64-bit program keeps DS/ES 0 across SYSCALL and int $0x80; x32 keeps __USER_DS', async (t) => {
+  const sc = runCase(mkCase({ regs: { rax: lit(39) } }), P70);
+  t.equal(sc.outcome, 'returned');
+  t.equal(sc.after?.ds, 0n, 'SYSCALL: DS');
+  t.equal(sc.after?.es, 0n, 'SYSCALL: ES');
+  const i80 = runCase(mkCase({ entry: 'int80', code: '64', regs: { rax: lit(20) } }), P70);
+  t.equal(i80.outcome, 'returned');
+  t.equal(i80.after?.ds, 0n, 'int $0x80 from 64-bit code: DS');
+  t.equal(i80.after?.es, 0n, 'int $0x80 from 64-bit code: ES');
+  const x = runCase(mkCase({ abi: 'x32', regs: { rax: lit(0x40000027) } }), X32);
+  t.equal(x.outcome, 'returned');
+  t.equal(x.after?.ds, BigInt(SELECTORS.USER_DS), 'x32 SYSCALL: DS');
+});
