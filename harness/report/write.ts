@@ -4,8 +4,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { targetFileName } from '../targets/registry.js';
-import { renderJson } from './json.js';
+import { renderJson, resultsDocument } from './json.js';
 import { renderJunit } from './junit.js';
+import { renderMatrixHtml, renderMatrixMd } from './matrix.js';
+import type { ResultsDoc } from '../merge.js';
 import type { ReportInput } from './model.js';
 import { renderTargetTap } from './tap.js';
 
@@ -28,5 +30,9 @@ export async function writeReportDir(outDir: string, input: ReportInput): Promis
   }
   await put('results.json', renderJson(input));
   await put('junit.xml', renderJunit(input));
+  // The conformance matrix reads the same document results.json holds (harness/report/matrix.ts).
+  const doc = resultsDocument(input) as unknown as ResultsDoc;
+  await put('matrix.html', renderMatrixHtml(doc));
+  await put('matrix.md', renderMatrixMd(doc));
   return { dir, files };
 }
