@@ -16,6 +16,8 @@ const ARCH_UNMODELLED = new Set([0x1012n, 0x1021n, 0x1022n, 0x1023n, 0x1024n, 0x
   0x4001n, 0x4002n, 0x4003n, 0x4004n, 0x5001n, 0x5002n, 0x5003n, 0x5004n, 0x5005n]);
 const GDT_ENTRY_TLS_MAX = GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES - 1;
 const LDT_ENTRIES = 8192;
+/** read_default_ldt's size on CONFIG_X86_64 (ldt.c: `unsigned long size = 128`). */
+export const READ_DEFAULT_LDT_SIZE = 128n;
 const USER_DESC_SIZE = 16;
 
 export function decodeUserDesc(b: Uint8Array): UserDesc {
@@ -155,8 +157,9 @@ function modifyLdt(c: SysCtx, func: number, ptr: bigint, count: bigint): bigint 
       if (len === 0n) return 0n;
       throw new NotModelled('modify_ldt read of a populated LDT');
     }
-    case 2: { // read_default_ldt: zeroes up to 5 entries' worth
-      const len = count > 40n ? 40n : count;
+    case 2: { // read_default_ldt (arch/x86/kernel/ldt.c): clears and returns up to 128 bytes
+      // on a 64-bit kernel (5 descriptors' worth, 40, only under CONFIG_X86_32, not modelled).
+      const len = count > READ_DEFAULT_LDT_SIZE ? READ_DEFAULT_LDT_SIZE : count;
       return put(c, ptr, new Uint8Array(Number(len))) ? len : err('EFAULT');
     }
     case 1:

@@ -4,6 +4,7 @@ import t from 'tap';
 import { runCase, startThreadDataSelector } from '../../../sim/kernel/run.js';
 import { getProfile } from '../../../sim/profiles.js';
 import { SELECTORS } from '../../../abi/constants.js';
+import type { MemRegion } from '../../../harness/contracts.js';
 import { mkCase, lit } from './helpers.js';
 
 const P70 = getProfile('linux-7.0-intel');
@@ -44,4 +45,23 @@ t.test('a 64-bit program keeps DS/ES 0 across SYSCALL and int $0x80; x32 keeps _
   const x = runCase(mkCase({ abi: 'x32', regs: { rax: lit(0x40000027) } }), X32);
   t.equal(x.outcome, 'returned');
   t.equal(x.after?.ds, BigInt(SELECTORS.USER_DS), 'x32 SYSCALL: DS');
+});
+
+// arch/x86/kernel/ldt.c read_default_ldt: `size = 128` unless CONFIG_X86_32; clear_user(ptr,
+// min(bytecount, size)) and return that count. Bytes past it are left alone.
+t.test('modify_ldt(2) reads 128 zero bytes of default LDT on a 64-bit kernel', async (t) => {
+  const region: MemRegion = { name: 'b', size: 200, hex: '', fill: 0xaa, prot: 'rw', place: 'low32', readback: true };
+  for (const [abi, nr] of [['x86_64', 154], ['i386', 123]] as const) {
+    const regs = abi === 'i386'
+      ? { rax: lit(nr), rbx: lit(2), rcx: { ref: 'buf', name: 'b' } as const, rdx: lit(200) }
+      : { rax: lit(nr), rdi: lit(2), rsi: { ref: 'buf', name: 'b' } as const, rdx: lit(200) };
+    const o = runCase(mkCase({ abi, memory: [region], regs }), P70);
+    t.equal(o.outcome, 'returned', `${abi}: returned`);
+    t.equal(o.after!.rax, 128n, `${abi}: 128 bytes reported`);
+    const mem = o.memory!.b!;
+    t.equal(mem.slice(0, 256), '00'.repeat(128), `${abi}: the first 128 bytes cleared`);
+    t.equal(mem.slice(256), 'aa'.repeat(72), `${abi}: bytes past 128 untouched`);
+  }
+  const small = runCase(mkCase({ memory: [region], regs: { rax: lit(154), rdi: lit(2), rsi: { ref: 'buf', name: 'b' }, rdx: lit(16) } }), P70);
+  t.equal(small.after!.rax, 16n, 'a smaller bytecount is returned as is');
 });
