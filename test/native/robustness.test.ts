@@ -96,6 +96,6 @@ t.test('an id with spaces and quotes survives the round trip through the probe',
   const c = mkCase({ call: 'getpid' });
   c.id = 'spec/with "quotes" and spaces é@x86_64';
   const [o] = await runProbeSession([`${PROBE_DIR}/probe-x86_64`], [c]);
-  t.equal(o!.outcome, 'returned', o!.reason);
+  t.equal(o!.outcome, 'returned', o!.reason ?? '');
   t.equal(o!.id, c.id);
 });

@@ -16,7 +16,7 @@ const ENOSYS = errnoReturn('ENOSYS', 64);
 t.test('SYSCALL getpid with a sentinel in every register', { skip }, async (t) => {
   const target = createNativeTarget({ probeDir: PROBE_DIR });
   const [o] = await target.run([mkCase({ call: 'getpid', regs: sentinel(64) })]);
-  t.equal(o!.outcome, 'returned', o!.reason);
+  t.equal(o!.outcome, 'returned', o!.reason ?? '');
   const { before, after, env } = o!;
   t.ok(after && env.pid && env.next_ip, 'after registers, pid and next_ip reported');
   t.equal(after!.rax, env.pid, 'rax = pid');
@@ -37,7 +37,7 @@ t.test('flags asked for survive the call (FL-01) and are what POPF loaded', { sk
   const target = createNativeTarget({ probeDir: PROBE_DIR });
   const want = RFLAGS.AC | RFLAGS.DF | RFLAGS.NT;
   const [o] = await target.run([mkCase({ call: 'getpid', rflags: 0x202n | want })]);
-  t.equal(o!.outcome, 'returned', o!.reason);
+  t.equal(o!.outcome, 'returned', o!.reason ?? '');
   t.equal(o!.before.rflags! & want, want, 'POPF kept AC, DF, NT (read back with PUSHF)');
   t.equal(o!.after!.rflags! & want, want, 'still set after SYSCALL');
   t.equal(o!.after!.r11, o!.before.rflags, 'r11 holds them too');
@@ -46,7 +46,7 @@ t.test('flags asked for survive the call (FL-01) and are what POPF loaded', { sk
 t.test('TF single-steps through the case and the traps are counted', { skip }, async (t) => {
   const target = createNativeTarget({ probeDir: PROBE_DIR });
   const [o, next] = await target.run([mkCase({ call: 'getpid', rflags: 0x202n | RFLAGS.TF }), mkCase({ call: 'getpid' })]);
-  t.equal(o!.outcome, 'returned', o!.reason);
+  t.equal(o!.outcome, 'returned', o!.reason ?? '');
   t.ok((o!.traps ?? 0) >= 1, `at least one SIGTRAP (got ${o!.traps})`);
   t.ok((o!.after!.rflags! & RFLAGS.TF) !== 0n, 'TF still set after the call (RT-03)');
   t.equal(o!.after!.rax, o!.env.pid, 'the call itself still worked');
