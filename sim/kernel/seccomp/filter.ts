@@ -9,7 +9,7 @@ import type { Abi } from '../../../abi/constants.js';
 import { AUDIT_ARCH, ERRNO, MAX_ERRNO, SI_CODES, SIGNALS, X32_SYSCALL_BIT } from '../../../abi/constants.js';
 import type { BpfInsn, SeccompSetup } from '../../../harness/contracts.js';
 import {
-  ACTION_VALUE, actionOf, actionRank, MAX_INSNS_PER_PATH, SECCOMP_FILTER_FLAG, SECCOMP_RET,
+  ACTION_VALUE, actionOf, actionRank, BPF_MAXINSNS, MAX_INSNS_PER_PATH, SECCOMP_FILTER_FLAG, SECCOMP_RET,
   SECCOMP_RET_DATA, type SeccompAction,
 } from '../../../harness/seccomp/uapi.js';
 import { versionAtLeast } from '../../profiles.js';
@@ -194,8 +194,8 @@ export class SeccompState {
     }
     if (req.program === null) return no(ERRNO.EFAULT, 'sock_fprog pointer is not readable');
     const len = req.program.length;
-    if (len === 0 || len > 4096) {
-      return no(ERRNO.EINVAL, `filter length ${len} outside 1..BPF_MAXINSNS (4096)`);
+    if (len === 0 || len > BPF_MAXINSNS) {
+      return no(ERRNO.EINVAL, `filter length ${len} outside 1..BPF_MAXINSNS (${BPF_MAXINSNS})`);
     }
     if (!creds.noNewPrivs && !creds.capSysAdmin) {
       return no(ERRNO.EACCES, 'installing a filter needs NO_NEW_PRIVS or CAP_SYS_ADMIN');
