@@ -1245,7 +1245,8 @@ static const char *unsupported_reason(const struct pcase *c)
 		return "code 64 from the i386 probe (a far jump into a 64-bit code segment) is not implemented";
 #endif
 	if (c->entry == E_VDSO && !getauxval(AT_SYSINFO))
-		return "no __kernel_vsyscall: AT_SYSINFO is given to 32-bit processes only";
+		return CODE64 ? "no __kernel_vsyscall: AT_SYSINFO is given to 32-bit processes only"
+			      : "no __kernel_vsyscall: the auxiliary vector has no AT_SYSINFO (an emulator may not provide one)";
 #ifndef __x86_64__
 	if (c->entry == E_VSYSCALL)
 		return "the vsyscall page exists only for 64-bit processes";
@@ -1333,7 +1334,10 @@ static void run_inline(struct pcase *c)
 	} else if (c->entry == E_VDSO_FN) {
 		sysabi_ctl.call = sysabi_vdso_sym(c->symbol);
 		if (!sysabi_ctl.call) {
-			snprintf(why, sizeof why, "the vDSO has no function %s", c->symbol);
+			if (!sysabi_vdso_base())
+				snprintf(why, sizeof why, "no vDSO in this process (AT_SYSINFO_EHDR absent), so no %s", c->symbol);
+			else
+				snprintf(why, sizeof why, "the vDSO has no function %s", c->symbol);
 			goto unsupported;
 		}
 		if (!CODE64)
@@ -1645,12 +1649,27 @@ static void child_exec(const struct pcase *c, int report_fd)
 	} else {
 		fcntl(3, F_SETFD, 0);
 	}
-	char *argv[] = { g_exec_probe, 0 };
+	/* Under an emulator the exec'd program must be emulated too: SYSABI_EXEC_WRAPPER
+	 * ("qemu-x86_64", or a command with space-separated arguments) is put in front. */
+	char *argv[16];
+	int n = 0;
+	static char wrapper[1024];
+	const char *w = getenv("SYSABI_EXEC_WRAPPER");
+	if (w && *w) {
+		snprintf(wrapper, sizeof wrapper, "%s", w);
+		for (char *tok = strtok(wrapper, " "); tok && n < 14; tok = strtok(0, " "))
+			argv[n++] = tok;
+	}
+	argv[n++] = g_exec_probe;
+	argv[n] = 0;
 	char *envp[] = { 0 };
-	execve(g_exec_probe, argv, envp);
+	if (argv[0][0] == '/' || n == 1)
+		execve(argv[0], argv, envp);
+	else
+		execvp(argv[0], argv); /* a bare wrapper name is looked up in PATH */
 	int e = errno;
 	char why[600];
-	snprintf(why, sizeof why, "execve %.400s failed: %s (errno %d)", g_exec_probe, strerror(e), e);
+	snprintf(why, sizeof why, "execve %.300s%s%.200s failed: %s (errno %d)", argv[0], n > 1 ? " … " : "", n > 1 ? g_exec_probe : "", strerror(e), e);
 	g_report_fd = 3;
 	emit_simple(&g_out, c->id, "unsupported", why);
 	flush_obs(&g_out);

@@ -30,6 +30,9 @@ export interface ProbeTargetOptions {
   maxLineBytes?: number;
   /** Slack on top of a case's timeoutMs before the harness kills a silent probe (default 1500). */
   graceMs?: number;
+  /** Extra environment for the probe, e.g. SYSABI_EXEC_WRAPPER so `exec` cases run the exec
+   *  program under the same emulator (docs/probe-protocol.md). */
+  env?: (abi: Abi) => Record<string, string>;
 }
 
 const OUTCOMES: readonly Outcome[] = ['returned', 'signal', 'exited', 'killed', 'timeout', 'error', 'unsupported'];
@@ -250,6 +253,7 @@ function failed(c: Case, outcome: 'error' | 'timeout' | 'unsupported', reason: s
 // ------------------------------------------------------------------ one probe process
 
 interface SessionOptions {
+  env?: Record<string, string>;
   maxLineBytes: number;
   graceMs: number;
   signal?: AbortSignal;
@@ -272,6 +276,7 @@ async function runOnce(argv: string[], cases: readonly Case[], out: Observation[
     timeout: totalBudget,
     killSignal: 'SIGKILL',
     stripFinalNewline: false,
+    ...(so.env ? { env: so.env } : {}),
     ...(so.signal ? { cancelSignal: so.signal } : {}),
   });
   let k = 0; // next case to be answered
@@ -393,7 +398,7 @@ async function runOnce(argv: string[], cases: readonly Case[], out: Observation[
 
 /** All cases of one ABI through one probe, restarted as often as it fails. */
 export async function runProbeSession(argv: string[], cases: readonly Case[], opts: Partial<SessionOptions> = {}): Promise<Observation[]> {
-  const so: SessionOptions = { maxLineBytes: opts.maxLineBytes ?? 8 << 20, graceMs: opts.graceMs ?? 1500, signal: opts.signal, onObservation: opts.onObservation };
+  const so: SessionOptions = { env: opts.env, maxLineBytes: opts.maxLineBytes ?? 8 << 20, graceMs: opts.graceMs ?? 1500, signal: opts.signal, onObservation: opts.onObservation };
   const out: Observation[] = new Array(cases.length);
   let done = 0;
   while (done < cases.length) {
@@ -453,6 +458,7 @@ export function createProbeTarget(opts: ProbeTargetOptions): Target {
           continue;
         }
         const obs = await runProbeSession(argv, idx.map((i) => cases[i]!), {
+          env: opts.env?.(abi),
           maxLineBytes: opts.maxLineBytes,
           graceMs: opts.graceMs,
           signal: ctx.signal,

@@ -99,3 +99,10 @@ t.test('an id with spaces and quotes survives the round trip through the probe',
   t.equal(o!.outcome, 'returned', o!.reason ?? '');
   t.equal(o!.id, c.id);
 });
+
+t.test('env reaches the probe: SYSABI_EXEC_WRAPPER is put in front of the exec program', { skip }, async (t) => {
+  const target = createProbeTarget({ name: 'native-test', probeDir: PROBE_DIR, env: () => ({ SYSABI_EXEC_WRAPPER: '/nonexistent/emulator --flag' }) });
+  const [o] = await target.run([mkCase({ entry: 'exec', isolate: true })]);
+  t.equal(o!.outcome, 'unsupported');
+  t.match(o!.reason, /execve \/nonexistent\/emulator … .*probe-exec-x86_64 failed: No such file or directory/);
+});
