@@ -5,6 +5,7 @@
 import { relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Target } from '../contracts.js';
+import { DEFAULT_PROFILE, listProfiles } from '../../sim/profiles.js';
 
 /** What a factory may use besides its parameter. */
 export interface TargetContext {
@@ -119,9 +120,16 @@ function factoryFrom(mod: Record<string, unknown>, exportName: string, file: str
   return f as (opts: object) => Target;
 }
 
-/** Profiles the sim target knows (harness/targets/sim.ts). */
-export const SIM_PROFILES = ['linux-7.0-intel', 'linux-7.0-amd', 'linux-4.16-intel', 'host'] as const;
-export const DEFAULT_SIM_PROFILE = 'linux-7.0-intel';
+/** Profiles the sim target knows: every one sim/profiles.ts ships, and 'host'. */
+export const SIM_PROFILES: readonly string[] = Object.freeze(listProfiles());
+export const DEFAULT_SIM_PROFILE = DEFAULT_PROFILE;
+
+/** A usage error naming the known profiles when `name` is not one of them. */
+export function checkSimProfile(name: string): void {
+  if (!SIM_PROFILES.includes(name)) {
+    throw new Error(`unknown sim profile "${name}": expected one of ${SIM_PROFILES.join(', ')}`);
+  }
+}
 
 /** Platforms whose kernel the native probes can test. */
 export function nativeSupported(platform: string = process.platform, arch: string = process.arch): boolean {
@@ -132,6 +140,7 @@ registerTarget('sim', {
   summary: `the reference simulator; profile: ${SIM_PROFILES.join(', ')}`,
   defaultParam: (ctx) => ctx.simProfile ?? DEFAULT_SIM_PROFILE,
   async create(param) {
+    checkSimProfile(param ?? DEFAULT_SIM_PROFILE);
     const mod = await importSibling('./sim.js');
     return factoryFrom(mod, 'createSimTarget', 'harness/targets/sim.ts')({ profile: param });
   },
@@ -167,11 +176,26 @@ registerTarget('module', {
 });
 
 /**
+ * Config-variant sim profiles `make check` adds so that every configuration-dependent spec
+ * runs somewhere, whatever the host is: x32 on, ia32 emulation off, vsyscall=emulate and
+ * vsyscall=none, FRED, and a pre-4.17 kernel (int $0x80 r8-r11, shared x32 table, 64-bit RAX).
+ */
+export const CHECK_VARIANT_PROFILES: readonly string[] = Object.freeze([
+  'linux-7.0-intel-x32',
+  'linux-7.0-amd-ia32off',
+  'linux-7.0-intel-vsyscall-emulate',
+  'linux-7.0-intel-vsyscall-none',
+  'linux-7.0-intel-fred',
+  'linux-4.16-intel',
+]);
+
+/**
  * The targets `make check` runs when none is named: the simulator under the two 7.0
- * vendor profiles and the host profile, plus the real kernel on x86-64 Linux.
+ * vendor profiles, the host profile and the config variants, plus the real kernel on
+ * x86-64 Linux.
  */
 export function defaultTargets(platform: string = process.platform, arch: string = process.arch): string[] {
-  const t = ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host'];
+  const t = ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host', ...CHECK_VARIANT_PROFILES.map((p) => `sim:${p}`)];
   if (nativeSupported(platform, arch)) t.push('native');
   return t;
 }

@@ -3,7 +3,7 @@
 // can explain each case step by step (RunContext.explain → Observation.steps).
 
 import type { Abi, Case, Observation, Profile, RunContext, Target, TargetInfo } from '../contracts.js';
-import { DEFAULT_PROFILE, resolveProfile } from '../../sim/profiles.js';
+import { DEFAULT_PROFILE, listProfiles, resolveProfile } from '../../sim/profiles.js';
 import { runCase } from '../../sim/kernel/run.js';
 
 export const SIM_VERSION = '0.1.0';
@@ -19,6 +19,8 @@ export function abiAvailability(p: Profile): Record<Abi, { ok: boolean; reason?:
 
 export function createSimTarget(opts: { profile?: string } = {}): Target {
   const name = opts.profile ?? DEFAULT_PROFILE;
+  // Refuse an unknown name now, with the list, rather than at the first describe()/run().
+  if (!listProfiles().includes(name)) throw new Error(`unknown sim profile "${name}": expected one of ${listProfiles().join(', ')}`);
   let profile: Promise<Profile> | null = null;
   const getProfile = (): Promise<Profile> => (profile ??= resolveProfile(name));
   return {

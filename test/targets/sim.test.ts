@@ -16,7 +16,7 @@ t.test('describe reports the profile and ABI availability', async (t) => {
 });
 
 t.test('unknown profile is a clear error', async (t) => {
-  await t.rejects(createSimTarget({ profile: 'nope' }).describe(), /unknown sim profile "nope"/);
+  t.throws(() => createSimTarget({ profile: 'nope' }), /unknown sim profile "nope"/);
 });
 
 t.test('run answers each case in order; explain fills steps', async (t) => {
