@@ -10,7 +10,7 @@ ARGS ?=
 # Where `make check` writes reports/<run id>/ (TAP per target, results.json, junit.xml).
 REPORTS ?= reports
 
-.PHONY: all build check test lint schema schema-check tables probes bench clean distclean
+.PHONY: all build check test lint schema schema-check tables probes bench clean distclean check-emulators
 
 all: build
 
@@ -63,3 +63,8 @@ clean:
 
 distclean: clean
 	rm -rf node_modules
+
+# Every installed emulator (qemu-user, valgrind, gVisor) against its expectation file in
+# suites/expectations/; one that is not installed is a SKIP with the reason, not a failure.
+check-emulators: build probes
+	$(SYSABI) run --quiet --out $(REPORTS) --target qemu,valgrind,gvisor $(ARGS) > /dev/null

@@ -177,6 +177,7 @@ async function cmdRun(args: string[]): Promise<number> {
     RUN_HELP,
   );
   const registry = await import('./targets/registry.js');
+  await import('./targets/emulators.js'); // registers qemu, valgrind, gvisor, exec:CMD
   if (v.help) {
     out(RUN_HELP.replace('${DEFAULT_TARGETS}', registry.defaultTargets().join(',')).replace('${SIM_PROFILES}', registry.SIM_PROFILES.join(', ')));
     return 0;
@@ -386,6 +387,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   lint: cmdLint,
   explain: cmdExplain,
   tables: cmdTables,
+  // Issue 8: expectation files from a run, and merging results.json files (harness/commands/).
+  expectations: async (a) => ((await import(new URL('./commands/expectations.js', import.meta.url).href)) as typeof import('./commands/expectations.js')).expectationsCommand(a, ROOT, out, err),
+  merge: async (a) => ((await import(new URL('./commands/merge.js', import.meta.url).href)) as typeof import('./commands/merge.js')).mergeCommand(a, out, err),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,50 @@
+// Wrapped emulator targets (harness/targets/emulators.ts): command templates, version
+// parsing, the hand-built CPUID ELF, uname parsing; and, where qemu-user is installed, the
+// qemu preset end to end (profile detected through the emulator, x32 refused with its reason).
+
+import { spawnSync } from 'node:child_process';
+import t from 'tap';
+import { cpuidVendorElf, expandTemplate, runscSeries, splitCommand, utsRelease, vendorOf, versionSeries, createQemuTarget } from '../../harness/targets/emulators.js';
+
+t.test('command templates split like a shell and substitute {probe} and {abi}', async (t) => {
+  t.same(splitCommand(`qemu-x86_64 -E 'A=b c' "x\\"y" {probe}`), ['qemu-x86_64', '-E', 'A=b c', 'x"y', '{probe}']);
+  t.throws(() => splitCommand("a 'b"), /unterminated ' quote/);
+  t.same(expandTemplate(['qemu-{abi}', '{probe}'], '/p/probe-i386', 'i386'), ['qemu-i386', '/p/probe-i386']);
+  t.same(expandTemplate(['valgrind', '-q'], '/p/x', 'x86_64'), ['valgrind', '-q', '/p/x'], 'no {probe}: appended');
+});
+
+t.test('versions', async (t) => {
+  t.equal(versionSeries('qemu-x86_64 version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)'), '7.2');
+  t.equal(versionSeries('valgrind-3.19.0'), '3.19');
+  t.equal(runscSeries('runsc version 0.0~20221219.0'), '2022-12');
+  t.equal(versionSeries('no digits'), undefined);
+});
+
+t.test('the CPUID ELF is a well-formed static x86-64 executable', async (t) => {
+  const b = cpuidVendorElf();
+  t.equal(b.subarray(0, 4).toString('latin1'), '\x7fELF');
+  t.equal(b.readUInt16LE(18), 62, 'EM_X86_64');
+  t.equal(Number(b.readBigUInt64LE(24)), 0x400000 + 64 + 56, 'entry right after the headers');
+  t.equal(Number(b.readBigUInt64LE(64 + 32)), b.length, 'PT_LOAD covers the file');
+  t.equal(vendorOf('AuthenticAMD'), 'amd');
+  t.equal(vendorOf('GenuineIntel'), 'intel');
+  t.equal(vendorOf('TCGTCGTCGTCG'), 'unknown');
+});
+
+t.test('uname release is the third 65-byte field', async (t) => {
+  const f = (s: string) => Buffer.concat([Buffer.from(s), Buffer.alloc(65 - s.length)]);
+  const hex = Buffer.concat([f('Linux'), f('host'), f('6.18.1-x'), f('#1'), f('x86_64'), f('')]).toString('hex');
+  t.equal(utsRelease(hex), '6.18.1-x');
+  t.equal(utsRelease('00'), undefined);
+});
+
+const haveQemu = spawnSync('sh', ['-c', 'command -v qemu-x86_64']).status === 0;
+t.test('qemu preset end to end', { skip: haveQemu ? false : 'qemu-x86_64 is not installed (Debian package qemu-user)' }, async (t) => {
+  const q = await createQemuTarget();
+  const info = await q.describe();
+  t.match(info.version, /^\d+\.\d+$/);
+  t.match(info.profile.name, /qemu-x86_64 version/);
+  t.same(info.abis.x32, { ok: false, reason: 'qemu has no x32 user mode' });
+  t.equal(info.profile.fred, false, 'an emulated CPU has no FRED');
+  t.match(info.profile.kernel, /^\d+\.\d+\.\d+$/);
+});
