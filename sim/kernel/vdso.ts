@@ -12,6 +12,7 @@ import { SIGNALS, SI_CODES, VSYSCALL_ADDR } from '../../abi/constants.js';
 import { HANDLERS } from './syscalls/index.js';
 import { NotModelled, type SysCtx } from './syscalls/types.js';
 import type { Kernel } from './kernel.js';
+import { TASK_SIZE_MAX } from './mm.js';
 
 /** Exported symbols per ABI (vdso64.lds.S, vdsox32.lds.S, vdso32/vdso32.lds.S; ABI-FACTS VD-02). */
 const SYMBOLS: Record<string, string[]> = {
@@ -77,6 +78,19 @@ export function vdsoCall(k: Kernel, c: Case, nextIp: bigint, after: () => void):
   after();
 }
 
+/** Per vsyscall slot, the (argument, size) pairs emulate_vsyscall hands to write_ok_or_segv:
+ *  gettimeofday(tv: 16-byte timeval, tz: 8-byte timezone), time(tloc: 8), getcpu(cpu: 4, node: 4). */
+const VSYSCALL_WRITES: ReadonlyArray<ReadonlyArray<readonly [number, bigint]>> = [
+  [[0, 16n], [1, 8n]],
+  [[0, 8n]],
+  [[0, 4n], [1, 4n]],
+];
+
+/** access_ok on x86-64: the whole range lies below TASK_SIZE_MAX (NULL passes; the syscall decides). */
+function accessOk(ptr: bigint, size: bigint): boolean {
+  return ptr <= TASK_SIZE_MAX && size <= TASK_SIZE_MAX - ptr;
+}
+
 export function vsyscallCall(k: Kernel, c: Case, nextIp: bigint, after: () => void): void {
   const cpu = k.cpu;
   const addr = c.vsyscallAddr ?? VSYSCALL_ADDR;
@@ -105,6 +119,15 @@ export function vsyscallCall(k: Kernel, c: Case, nextIp: bigint, after: () => vo
   const name = ['sys_gettimeofday', 'sys_time', 'sys_getcpu'][Number(slot)]!;
   const impl = HANDLERS[name]!;
   const args = [cpu.gpr.rdi, cpu.gpr.rsi, cpu.gpr.rdx];
+  // write_ok_or_segv: each result pointer must pass access_ok before the call; one that does
+  // not (a kernel address) gets SIGSEGV SEGV_MAPERR at the pointer, with the fault recorded
+  // as a user write to a non-present page (error_code 6, trap_nr 14).
+  for (const [i, size] of VSYSCALL_WRITES[Number(slot)]!) {
+    if (!accessOk(args[i]!, size)) {
+      k.note(`emulate_vsyscall: write_ok_or_segv(0x${args[i]!.toString(16)}, ${size}) fails access_ok → SIGSEGV SEGV_MAPERR`);
+      return k.raise(SIGNALS.SIGSEGV, SI_CODES.SEGV_MAPERR, args[i]!, { trapno: 14, err: 6n });
+    }
+  }
   const r = impl.run(ctxFor(k, false, addr), args.slice(0, impl.args.length));
   k.note(`emulate_vsyscall: slot ${slot} → ${name} = ${r}`);
   if (r === -14n) {

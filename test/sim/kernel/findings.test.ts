@@ -3,7 +3,7 @@
 import t from 'tap';
 import { runCase, startThreadDataSelector } from '../../../sim/kernel/run.js';
 import { getProfile } from '../../../sim/profiles.js';
-import { SELECTORS } from '../../../abi/constants.js';
+import { SELECTORS, SIGNALS, SI_CODES } from '../../../abi/constants.js';
 import type { MemRegion } from '../../../harness/contracts.js';
 import { mkCase, lit } from './helpers.js';
 
@@ -64,4 +64,27 @@ t.test('modify_ldt(2) reads 128 zero bytes of default LDT on a 64-bit kernel', a
   }
   const small = runCase(mkCase({ memory: [region], regs: { rax: lit(154), rdi: lit(2), rsi: { ref: 'buf', name: 'b' }, rdx: lit(16) } }), P70);
   t.equal(small.after!.rax, 16n, 'a smaller bytecount is returned as is');
+});
+
+// arch/x86/entry/vsyscall/vsyscall_64.c emulate_vsyscall → write_ok_or_segv: a result pointer
+// that fails access_ok is SIGSEGV SEGV_MAPERR with si_addr = the pointer (and error_code 6),
+// before the syscall runs; a user pointer that is merely unmapped reaches the syscall, whose
+// -EFAULT becomes force_sig(SIGSEGV) (SI_KERNEL).
+t.test('vsyscall: kernel-address result pointer → SEGV_MAPERR at the pointer', async (t) => {
+  const KADDR = 0xffff888000000000n;
+  const prof = getProfile('linux-7.0-intel-vsyscall-emulate');
+  for (const [slot, arg] of [[0n, 'rdi'], [0x400n, 'rdi'], [0x800n, 'rsi']] as const) {
+    const regs = { rdi: lit(0), rsi: lit(0), rdx: lit(0), [arg]: lit(KADDR) };
+    const o = runCase(mkCase({ entry: 'vsyscall', vsyscallAddr: 0xffffffffff600000n + slot, regs }), prof);
+    t.equal(o.outcome, 'signal', `slot ${slot}: signal`);
+    t.equal(o.signal?.signo, SIGNALS.SIGSEGV);
+    t.equal(o.signal?.code, SI_CODES.SEGV_MAPERR, `slot ${slot}: SEGV_MAPERR`);
+    t.equal(o.signal?.addr, KADDR, `slot ${slot}: si_addr is the pointer`);
+    t.equal(o.signal?.err, 6n, `slot ${slot}: error_code 6 (user, write, not present)`);
+  }
+  // The last byte of a pointer range crossing TASK_SIZE_MAX also fails access_ok.
+  const edge = runCase(mkCase({ entry: 'vsyscall', vsyscallAddr: 0xffffffffff600400n, regs: { rdi: lit((1n << 47n) - 4096n - 4n) } }), prof);
+  t.equal(edge.signal?.code, SI_CODES.SEGV_MAPERR, 'time() into the last 4 bytes below TASK_SIZE_MAX');
+  const user = runCase(mkCase({ entry: 'vsyscall', vsyscallAddr: 0xffffffffff600400n, regs: { rdi: lit(0x10000n) } }), prof);
+  t.equal(user.signal?.code, SI_CODES.SI_KERNEL, 'unmapped user pointer: the syscall\'s -EFAULT → SI_KERNEL');
 });
