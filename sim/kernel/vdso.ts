@@ -38,9 +38,21 @@ function ctxFor(k: Kernel, compat: boolean, ip: bigint): SysCtx {
   return { p: k.p, profile: k.profile, compat, ia32: compat, x32: false, ip, forced: null, note: (t) => k.note(t) };
 }
 
-/** Pointer arguments per function (which ones the function writes through). */
-const PTR_ARGS: Record<string, number[]> = {
-  clock_gettime: [1], clock_gettime64: [1], gettimeofday: [0, 1], time: [0], clock_getres: [1], getcpu: [0, 1],
+/**
+ * Pointer arguments per function (which ones the function writes through), and whether the
+ * code tests the pointer for NULL before the store. lib/vdso/gettimeofday.c: gettimeofday
+ * (`if (likely(tv != NULL))`, `if (unlikely(tz != NULL))`), time (`if (time)`) and
+ * clock_getres (`if (likely(res))`) check; clock_gettime and clock_gettime32 store through
+ * ts/res unconditionally, so NULL is an ordinary user #PF at address 0. x86 vgetcpu.c
+ * (vdso_read_cpunode) checks cpu and node.
+ */
+const PTR_ARGS: Record<string, ReadonlyArray<{ arg: number; nullChecked: boolean }>> = {
+  clock_gettime: [{ arg: 1, nullChecked: false }],
+  clock_gettime64: [{ arg: 1, nullChecked: false }],
+  gettimeofday: [{ arg: 0, nullChecked: true }, { arg: 1, nullChecked: true }],
+  time: [{ arg: 0, nullChecked: true }],
+  clock_getres: [{ arg: 1, nullChecked: true }],
+  getcpu: [{ arg: 0, nullChecked: true }, { arg: 1, nullChecked: true }],
 };
 
 export function vdsoCall(k: Kernel, c: Case, nextIp: bigint, after: () => void): void {
@@ -54,9 +66,9 @@ export function vdsoCall(k: Kernel, c: Case, nextIp: bigint, after: () => void):
   const regs = ARG_REGS[i386 ? '32' : '64'];
   const args = regs.map((r) => (i386 ? cpu.gpr[r] & 0xffffffffn : cpu.gpr[r]));
   // A user-mode store through a bad pointer faults inside the vDSO (no -EFAULT here).
-  for (const i of PTR_ARGS[fn] ?? []) {
+  for (const { arg: i, nullChecked } of PTR_ARGS[fn] ?? []) {
     const ptr = args[i]!;
-    if (ptr === 0n) continue;
+    if (ptr === 0n && nullChecked) continue;
     if (fn === 'clock_gettime' || fn === 'clock_gettime64' || fn === 'clock_getres') {
       // Only clocks the vDSO handles write from user mode; others go to the syscall.
       const clk = BigInt.asIntN(32, args[0]!);

@@ -88,3 +88,23 @@ t.test('vsyscall: kernel-address result pointer → SEGV_MAPERR at the pointer',
   const user = runCase(mkCase({ entry: 'vsyscall', vsyscallAddr: 0xffffffffff600400n, regs: { rdi: lit(0x10000n) } }), prof);
   t.equal(user.signal?.code, SI_CODES.SI_KERNEL, 'unmapped user pointer: the syscall\'s -EFAULT → SI_KERNEL');
 });
+
+// lib/vdso/gettimeofday.c: __cvdso_clock_gettime(32) stores through ts/res without a NULL test,
+// so a NULL result pointer is a user-mode #PF at address 0 inside the vDSO (SIGSEGV
+// SEGV_MAPERR, si_addr 0); gettimeofday, time and clock_getres test for NULL and return 0.
+t.test('vDSO clock_gettime(CLOCK_MONOTONIC, NULL) faults; NULL-checked functions return', async (t) => {
+  for (const abi of ['x86_64', 'i386'] as const) {
+    const sym = abi === 'i386' ? '__vdso_clock_gettime' : 'clock_gettime';
+    const a = abi === 'i386' ? { rax: lit(1), rbx: lit(1), rcx: lit(0) } : { rdi: lit(1), rsi: lit(0) };
+    const o = runCase(mkCase({ abi, entry: 'vdso_fn', symbol: sym, regs: a }), P70);
+    t.equal(o.outcome, 'signal', `${abi}: clock_gettime into NULL is a signal`);
+    t.equal(o.signal?.signo, SIGNALS.SIGSEGV);
+    t.equal(o.signal?.code, SI_CODES.SEGV_MAPERR);
+    t.equal(o.signal?.addr, 0n, `${abi}: si_addr 0`);
+  }
+  const gtod = runCase(mkCase({ entry: 'vdso_fn', symbol: 'gettimeofday', regs: { rdi: lit(0), rsi: lit(0) } }), P70);
+  t.equal(gtod.outcome, 'returned', 'gettimeofday(NULL, NULL) returns');
+  t.equal(gtod.after?.rax, 0n);
+  const res = runCase(mkCase({ entry: 'vdso_fn', symbol: 'clock_getres', regs: { rdi: lit(1), rsi: lit(0) } }), P70);
+  t.equal(res.outcome, 'returned', 'clock_getres(CLOCK_MONOTONIC, NULL) returns');
+});
