@@ -6,6 +6,7 @@
  * absolute addresses and no register is tied up as a base pointer.
  */
 #include "probe.h"
+#include "include/sysabi_nr.h"
 
 	.text
 	.globl sysabi_enter
@@ -84,6 +85,17 @@ sysabi_resume:
 	movw %ax, %gs
 	pushl $0x202		/* IF and bit 1 only: no DF/AC/TF/NT left for the C code */
 	popfl
+	/* A child made by the case (fork/vfork/clone, eax 0) leaves without running C code. */
+	cmpl $0, sysabi_ctl+CTL_AFTER+FR_RAX
+	jne 2f
+	movl $SYSABI_NR_getpid, %eax
+	int $0x80
+	cmpl sysabi_self_pid, %eax
+	je 2f
+	movl $SYSABI_NR_exit, %eax
+	xorl %ebx, %ebx
+	int $0x80
+2:
 	popl %edi
 	popl %esi
 	popl %ebx

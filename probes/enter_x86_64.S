@@ -7,6 +7,7 @@
  * pointer and every GPR can carry a case value across the entry instruction.
  */
 #include "probe.h"
+#include "include/sysabi_nr.h"
 
 	.text
 	.globl sysabi_enter
@@ -100,6 +101,19 @@ sysabi_resume:
 	 * not run with DF (string ops backwards), AC (unaligned accesses fault) or TF set. */
 	pushq $0x202
 	popfq
+	/* A case that forked returns here twice. The new process (rax 0) must not run the
+	 * probe's C code: after vfork it would scribble on the stack the suspended parent is
+	 * about to use. Registers are stored, so rax/rcx/r11 are free for a getpid. */
+	cmpq $0, sysabi_ctl+CTL_AFTER+FR_RAX(%rip)
+	jne 2f
+	movl $SYSABI_NR_getpid, %eax
+	syscall
+	cmpq sysabi_self_pid(%rip), %rax
+	je 2f
+	movl $SYSABI_NR_exit, %eax	/* exit, not exit_group: a CLONE_THREAD child leaves alone */
+	xorl %edi, %edi
+	syscall
+2:
 	addq $8, %rsp
 	popq %r15
 	popq %r14

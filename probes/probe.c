@@ -71,6 +71,9 @@ _Static_assert(offsetof(struct sysabi_ctl, flags) == CTL_FLAGS, "ctl layout");
 _Static_assert(offsetof(struct sysabi_ctl, resume) == CTL_RESUME, "ctl layout");
 
 struct sysabi_ctl sysabi_ctl __attribute__((aligned(64)));
+/* This process's pid, for sysabi_resume to tell a child made by the case (fork, vfork,
+ * clone return twice) from the probe itself. */
+uint64_t sysabi_self_pid;
 #ifdef __x86_64__
 struct sysabi_farptr sysabi_far32, sysabi_far64;
 uint16_t sysabi_compat_ds;
@@ -1624,7 +1627,7 @@ static void child_setup(const struct pcase *c, const char *dir, int report_fd)
 	alarm(secs + 1);
 	/* Single-threaded child: its tid is its pid; its parent is the probe. */
 	g_ppid = g_pid;
-	g_pid = g_tid = (uint64_t)getpid();
+	g_pid = g_tid = sysabi_self_pid = (uint64_t)getpid();
 }
 
 static void child_signals(const struct pcase *c)
@@ -2044,7 +2047,7 @@ static void init_process(char **argv)
 {
 	(void)argv;
 	g_pagesize = sysconf(_SC_PAGESIZE);
-	g_pid = (uint64_t)getpid();
+	g_pid = sysabi_self_pid = (uint64_t)getpid();
 	g_tid = (uint64_t)syscall(SYS_gettid);
 	g_ppid = (uint64_t)getppid();
 	g_uid = (uint64_t)getuid();

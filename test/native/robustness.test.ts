@@ -106,3 +106,15 @@ t.test('env reaches the probe: SYSABI_EXEC_WRAPPER is put in front of the exec p
   t.equal(o!.outcome, 'unsupported');
   t.match(o!.reason, /execve \/nonexistent\/emulator … .*probe-exec-x86_64 failed: No such file or directory/);
 });
+
+t.test('a case that forks in-process: only the probe answers, the child leaves quietly', { skip }, async (t) => {
+  const target = createProbeTarget({ name: 'native-test', probeDir: PROBE_DIR });
+  const obs = await target.run([mkCase({ call: 'fork' }), mkCase({ call: 'getpid' }), mkCase({ call: 'vfork' }), mkCase({ call: 'getpid' })]);
+  t.same(obs.map((o) => o.outcome), ['returned', 'returned', 'returned', 'returned'], 'one answer per case, no error');
+  const pid = obs[1]!.env.pid!;
+  for (const i of [0, 2]) {
+    const child = obs[i]!.after!.rax!;
+    t.ok(child > 0n && child !== pid, `${obs[i]!.id}: rax is the new process's pid (${child})`);
+  }
+  t.equal(obs[3]!.after?.rax, pid, 'still the same probe process after vfork');
+});
