@@ -155,7 +155,10 @@ export function entrySysenter(k: Kernel): ExitResult {
     for (const n of ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const) regs[n] = 0n;
     cpu.gpr.rsp = LINUX_KERNEL_STACK;
     if (userFlags & (RFLAGS.NT | RFLAGS.AC | RFLAGS.TF)) {
-      k.note('entry_SYSENTER_compat: NT/AC/TF set → cleared in the live flags with POPF (saved flags keep them)');
+      // .Lsysenter_fix_flags (entry_64_compat.S): pushq $X86_EFLAGS_FIXED; popfq — the live
+      // flags become just bit 1, so a later IRET runs without NT (which would #GP in 64-bit mode).
+      cpu.rflags = RFLAGS.FIXED1;
+      k.note('entry_SYSENTER_compat: NT/AC/TF set → live flags ← X86_EFLAGS_FIXED with POPF (saved flags keep them)');
     }
   }
   k.note(`entry_SYSENTER_compat: sp ← ebp = 0x${regs.rsp.toString(16)}, flags | IF, orig_ax = eax = 0x${regs.orig_ax.toString(16)}`);

@@ -108,3 +108,15 @@ t.test('vDSO clock_gettime(CLOCK_MONOTONIC, NULL) faults; NULL-checked functions
   const res = runCase(mkCase({ entry: 'vdso_fn', symbol: 'clock_getres', regs: { rdi: lit(1), rsi: lit(0) } }), P70);
   t.equal(res.outcome, 'returned', 'clock_getres(CLOCK_MONOTONIC, NULL) returns');
 });
+
+// arch/x86/entry/entry_64_compat.S entry_SYSENTER_compat: with NT, AC or TF in the user flags,
+// .Lsysenter_fix_flags does `pushq $X86_EFLAGS_FIXED; popfq`, so the exit (IRET, forced by TF)
+// never runs with NT set; the saved flags keep NT and TF, so user mode gets them back.
+t.test('SYSENTER (Intel) with NT|TF: returns with NT and TF restored, and traps', async (t) => {
+  const NT = 0x4000n, TF = 0x100n;
+  const o = runCase(mkCase({ abi: 'i386', entry: 'vdso', regs: { rax: lit(20) }, rflags: 0x202n | NT | TF, flags: ['NT', 'TF'] }), P70);
+  t.equal(o.outcome, 'returned', `returned (${o.reason ?? o.signal?.code ?? ''})`);
+  t.equal(o.after?.rax, o.env.pid, 'getpid result');
+  t.equal(o.after!.rflags! & (NT | TF), NT | TF, 'NT and TF set again in user mode');
+  t.ok((o.traps ?? 0) >= 1, 'the single step trapped');
+});
