@@ -1,0 +1,145 @@
+// The simulator's ptrace tracer for a case (issue 7; ABI-FACTS §4.3, §8.6 PT-01..PT-08):
+// the syscall-entry and -exit stops of kernel/entry/common.c (syscall_trace_enter,
+// syscall_exit_work → ptrace_report_syscall_*), the PTRACE_EVENT_SECCOMP stop of
+// kernel/seccomp.c (__seccomp_filter, SECCOMP_RET_TRACE), and what a tracer reads at each
+// (PTRACE_GETREGS, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO of kernel/ptrace.c) and writes
+// (PTRACE_SETREGS, arch/x86/kernel/ptrace.c putreg). The tracer is attached to the Kernel
+// through a WeakMap so the kernel object itself needs no field for it.
+
+import { AUDIT_ARCH, ERRNO, SIGNALS } from '../../abi/constants.js';
+import { ARG_REGS, type Gpr, type PtraceScript, type PtraceStopEvent, type PtraceStopKind } from '../../harness/contracts.js';
+import { since } from '../profiles.js';
+import type { PtRegs } from './dispatch.js';
+import type { Kernel } from './kernel.js';
+
+/** include/uapi/linux/ptrace.h */
+export const PTRACE_EVENT_SECCOMP = 7;
+export const PTRACE_EVENTMSG_SYSCALL_ENTRY = 1n;
+export const PTRACE_EVENTMSG_SYSCALL_EXIT = 2n;
+export const PTRACE_SYSCALL_INFO = { NONE: 0, ENTRY: 1, EXIT: 2, SECCOMP: 3 } as const;
+const MAX_ERRNO = 4095n;
+
+export class Tracer {
+  readonly script: PtraceScript;
+  readonly events: PtraceStopEvent[] = [];
+  /** task->ptrace_message: GETEVENTMSG reads whatever the last stop left there. */
+  message = 0n;
+  private seen: Record<PtraceStopKind, number> = { entry: 0, exit: 0, seccomp: 0 };
+  constructor(script: PtraceScript) {
+    this.script = script;
+  }
+  get sysgood(): boolean {
+    return this.script.options.includes('tracesysgood');
+  }
+  /** ptrace_event_enabled(PTRACE_EVENT_SECCOMP). */
+  get traceSeccomp(): boolean {
+    return this.script.options.includes('traceseccomp');
+  }
+  /** SYSCALL_WORK_SYSCALL_TRACE (set by PTRACE_SYSCALL, cleared by other resumes: ptrace_resume). */
+  get syscallTrace(): boolean {
+    return this.script.mode === 'syscall';
+  }
+  /** SYSCALL_WORK_SYSCALL_EMU (PTRACE_SYSEMU). */
+  get sysemu(): boolean {
+    return this.script.mode === 'sysemu';
+  }
+
+  /**
+   * The tracee is stopped: record what the tracer reads, then apply the script's writes.
+   * `compat` selects the argument registers and the AUDIT_ARCH (syscall_get_arch).
+   */
+  stop(k: Kernel, regs: PtRegs, kind: PtraceStopKind, compat: boolean, seccompData = 0): void {
+    const n = ++this.seen[kind];
+    // ptrace_report_syscall() stores PTRACE_EVENTMSG_SYSCALL_{ENTRY,EXIT} since v5.3
+    // (commit 201766a20e30); ptrace_event() stores the filter's data for seccomp stops.
+    const modern = since(k.profile, '5.3');
+    if (kind === 'seccomp') this.message = BigInt(seccompData);
+    else if (modern) this.message = kind === 'entry' ? PTRACE_EVENTMSG_SYSCALL_ENTRY : PTRACE_EVENTMSG_SYSCALL_EXIT;
+    const args = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
+    const sig = kind !== 'seccomp' && this.sysgood ? SIGNALS.SIGTRAP | 0x80 : SIGNALS.SIGTRAP;
+    const ev: PtraceStopEvent = {
+      kind: 'ptrace', stop: kind, sig, event: kind === 'seccomp' ? PTRACE_EVENT_SECCOMP : 0,
+      orig_rax: regs.orig_ax, rax: regs.rax, rip: regs.ip, rsp: regs.rsp, args, eventmsg: this.message,
+    };
+    if (modern) ev.info = syscallInfo(regs, kind, compat, this.message);
+    this.events.push(ev);
+    k.note(`ptrace ${kind} stop #${n}: signal 0x${sig.toString(16)}, orig_rax 0x${regs.orig_ax.toString(16)}, rax 0x${regs.rax.toString(16)}, eventmsg ${this.message}`);
+    const act = this.script.at.find((a) => a.stop === kind && a.n === n);
+    if (!act) return;
+    // PTRACE_SETREGS: a 64-bit tracer's putreg writes each GPR and orig_ax as given; rip is
+    // written as is too (a non-canonical value only matters on the way out, §3.5).
+    for (const [name, v] of Object.entries(act.set) as [string, bigint][]) {
+      if (name === 'orig_rax') regs.orig_ax = v;
+      else if (name === 'rip') regs.ip = v;
+      else if (name === 'rflags') regs.flags = v;
+      else regs[name as Gpr] = v;
+    }
+    k.note(`tracer SETREGS: ${Object.entries(act.set).map(([r, v]) => `${r} = 0x${BigInt.asUintN(64, v).toString(16)}`).join(', ') || '(unchanged write-back)'}`);
+  }
+}
+
+/**
+ * ptrace_get_syscall_info() (kernel/ptrace.c): the op comes from ptrace_message at syscall
+ * stops (ENTRY/EXIT) and is SECCOMP at the event stop; arch = syscall_get_arch() (I386 for
+ * every TS_COMPAT entry), nr = syscall_get_nr() (a long from (int)orig_ax... as the kernel's
+ * unsigned long field: orig_ax as stored), args from syscall_get_arguments(), rval/is_error
+ * from syscall_get_return_value()/syscall_get_error().
+ */
+function syscallInfo(regs: PtRegs, kind: PtraceStopKind, compat: boolean, message: bigint): NonNullable<PtraceStopEvent['info']> {
+  const base = {
+    arch: compat ? AUDIT_ARCH.I386 : AUDIT_ARCH.X86_64,
+    instruction_pointer: regs.ip,
+    stack_pointer: regs.rsp,
+  };
+  const args = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
+  // ptrace_get_syscall_info_entry: info->entry.nr = syscall_get_nr(child, regs) — an int,
+  // sign-extended into the __u64 field.
+  const nr = BigInt.asUintN(64, BigInt.asIntN(32, regs.orig_ax));
+  if (kind === 'seccomp') return { op: PTRACE_SYSCALL_INFO.SECCOMP, ...base, nr, args, ret_data: Number(message) };
+  if (kind === 'entry') return { op: PTRACE_SYSCALL_INFO.ENTRY, ...base, nr, args };
+  // syscall_get_error(): for a compat task only the low 32 bits are sign-extended
+  // (asm/syscall.h: `error = regs->ax; if (in_ia32_syscall) error = (long)(int)error;`).
+  const ax = compat ? BigInt.asIntN(32, regs.rax) : BigInt.asIntN(64, regs.rax);
+  const isErr = ax < 0n && ax >= -MAX_ERRNO;
+  return { op: PTRACE_SYSCALL_INFO.EXIT, ...base, rval: BigInt.asUintN(64, isErr ? ax : regs.rax), is_error: isErr ? 1 : 0 };
+}
+
+const TRACERS = new WeakMap<Kernel, Tracer>();
+
+/** Attach a tracer to a case's kernel (the probe's PTRACE_TRACEME + SETOPTIONS). */
+export function attachTracer(k: Kernel, script: PtraceScript): Tracer {
+  const t = new Tracer(script);
+  TRACERS.set(k, t);
+  return t;
+}
+
+export function tracerOf(k: Kernel): Tracer | undefined {
+  return TRACERS.get(k);
+}
+
+/**
+ * syscall_trace_enter's ptrace part: with SYSCALL_WORK_SYSCALL_TRACE or _EMU set,
+ * ptrace_report_syscall_entry(); with SYSEMU the call is then skipped (`return -1`) and the
+ * registers stay as the tracer left them. Returns false when the call must not run.
+ */
+export function ptraceEntry(k: Kernel, regs: PtRegs, compat: boolean): boolean {
+  const t = TRACERS.get(k);
+  if (!t || (!t.syscallTrace && !t.sysemu)) return true;
+  t.stop(k, regs, 'entry', compat);
+  if (t.sysemu) {
+    k.note('PTRACE_SYSEMU: the call is not executed; rax is what the tracer left (-ENOSYS unless changed)');
+    return false;
+  }
+  return true;
+}
+
+/** syscall_exit_work: ptrace_report_syscall_exit() when SYSCALL_TRACE is set (not for SYSEMU). */
+export function ptraceExit(k: Kernel, regs: PtRegs, compat: boolean): void {
+  const t = TRACERS.get(k);
+  if (!t || !t.syscallTrace) return;
+  if (k.stop || k.p.exited) return; // a dead task reports no exit stop
+  t.stop(k, regs, 'exit', compat);
+}
+
+/** -ENOSYS as pt_regs holds it, for callers that need the preset. */
+export const ENOSYS64 = BigInt.asUintN(64, -BigInt(ERRNO.ENOSYS));
