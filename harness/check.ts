@@ -9,6 +9,7 @@ import { ERRNO, MAX_ERRNO, RFLAGS, SIGNALS } from '../abi/constants.js';
 import { REG32_ALIASES, type Diff, type Observation, type RegName, type Result, type Status } from './contracts.js';
 import { hex } from './json.js';
 import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spec/types.js';
+import { eventField } from './spec/ptrace.js';
 
 const ERRNO_BY_NUM = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 const SIGNAL_BY_NUM = new Map<number, string>(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
@@ -261,7 +262,25 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
       out.push({ field: `memory.${mem.name}`, expected: mem.text !== undefined ? `${JSON.stringify(mem.text)} (${mem.hex})` : mem.hex, observed: got.slice(0, Math.max(mem.hex.length, 32)), note: 'expected bytes are a prefix of the region' });
     }
   }
+  if (e.events || e.eventCount) checkEvents(e, ctx, out);
   return out;
+}
+
+/** The case's ptrace stops against `events:` (a prefix, in order) and `event_count:`. */
+function checkEvents(e: Expectation, ctx: Ctx, out: D[]): void {
+  const stops = (ctx.obs.events ?? []).filter((ev) => ev.kind === 'ptrace') as Record<string, unknown>[];
+  if (ctx.obs.events === undefined) {
+    out.push({ field: 'events', expected: 'ptrace stops reported', observed: '(no events reported by the target)', missing: true });
+    return;
+  }
+  const seq = stops.map((s) => String(s.stop)).join(', ') || 'none';
+  if (e.eventCount) checkValue('event_count', e.eventCount, BigInt(stops.length), 32, ctx, out, undefined, (v) => `${v} (stops: ${seq})`);
+  (e.events ?? []).forEach((want, i) => {
+    const got = stops[i];
+    if (!got) { out.push({ field: `events.${i}`, expected: `a ${want.stop} stop`, observed: `only ${stops.length} stop(s): ${seq}` }); return; }
+    if (got.stop !== want.stop) { out.push({ field: `events.${i}.stop`, expected: want.stop, observed: `${String(got.stop)} (stops: ${seq})` }); return; }
+    for (const f of want.fields) checkValue(`events.${i}.${f.field}`, f.m, eventField(got, f.field), f.bits, ctx, out);
+  });
 }
 
 /** Common keys ∧ one alternative. */

@@ -124,6 +124,66 @@ export interface SeccompSetup {
   filters: BpfInsn[][];
 }
 
+/**
+ * A ptrace tracer for the case (issue 7; ABI-FACTS §4.3, §8.6). The case's parent traces it:
+ * the child does PTRACE_TRACEME and stops itself, the tracer sets `options` (PTRACE_SETOPTIONS)
+ * and resumes with `mode` until the case's call is over, acting at stops as `at` says.
+ */
+export type PtraceStopKind = 'entry' | 'exit' | 'seccomp';
+export interface PtraceAction {
+  stop: PtraceStopKind;
+  /** The n-th stop of that kind in the case's call, from 1. */
+  n: number;
+  /** Registers written with PTRACE_SETREGS (GETREGS, change these, SETREGS), by user_regs_struct
+   *  names of a 64-bit tracer: orig_rax, rax, rip, rdi, ... An empty map is a plain write-back. */
+  set: Partial<Record<'orig_rax' | RegName, bigint>>;
+}
+export interface PtraceScript {
+  /** PTRACE_O_TRACESYSGOOD (stop signal SIGTRAP|0x80), PTRACE_O_TRACESECCOMP (SECCOMP_RET_TRACE stops). */
+  options: ('tracesysgood' | 'traceseccomp')[];
+  /** How the tracer resumes: PTRACE_SYSCALL (entry and exit stops), PTRACE_SYSEMU (entry stop,
+   *  the call is not run), PTRACE_CONT (only event stops, e.g. seccomp). */
+  mode: 'syscall' | 'sysemu' | 'cont';
+  at: PtraceAction[];
+}
+
+/** PTRACE_GET_SYSCALL_INFO (v5.3) as the tracer read it at a stop (include/uapi/linux/ptrace.h). */
+export interface PtraceSyscallInfo {
+  /** 0 none, 1 entry, 2 exit, 3 seccomp. */
+  op: number;
+  arch: number;
+  instruction_pointer: bigint;
+  stack_pointer: bigint;
+  /** entry/seccomp. */
+  nr?: bigint;
+  args?: bigint[];
+  /** seccomp: SECCOMP_RET_DATA of the filter's return. */
+  ret_data?: number;
+  /** exit. */
+  rval?: bigint;
+  is_error?: number;
+}
+
+/** One ptrace stop of the case's call, as the tracer saw it before applying its `set`. */
+export interface PtraceStopEvent extends TraceEvent {
+  kind: 'ptrace';
+  stop: PtraceStopKind;
+  /** WSTOPSIG(status): SIGTRAP, or SIGTRAP|0x80 with TRACESYSGOOD at syscall stops. */
+  sig: number;
+  /** status >> 16: PTRACE_EVENT_SECCOMP (7) at a seccomp stop, else 0. */
+  event: number;
+  /** PTRACE_GETREGS of a 64-bit tracer (orig_rax, rax, rip, rsp) and the ABI's six argument registers. */
+  orig_rax: bigint;
+  rax: bigint;
+  rip: bigint;
+  rsp: bigint;
+  args: bigint[];
+  /** PTRACE_GETEVENTMSG. */
+  eventmsg: bigint;
+  /** Absent where PTRACE_GET_SYSCALL_INFO is not available (before v5.3). */
+  info?: PtraceSyscallInfo;
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -154,6 +214,8 @@ export interface Case {
   sigreturn?: Partial<Record<RegName, Operand>>;
   /** seccomp set-up before the call (issue 7): installed in order, after NO_NEW_PRIVS. */
   seccomp?: SeccompSetup;
+  /** Run under a ptrace tracer (issue 7); implies isolate. Observation.events gets the stops. */
+  ptrace?: PtraceScript;
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
@@ -227,6 +289,7 @@ export interface Observation {
   /** Memory read back after the call, lowercase hex, by region name. */
   memory?: Record<string, string>;
   env: Env;
+  /** Trace events in order; ptrace stops are PtraceStopEvent (kind 'ptrace'). */
   events?: TraceEvent[];
   /** Human-readable steps (the simulator's explanation of the path). */
   steps?: string[];

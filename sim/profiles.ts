@@ -6,7 +6,7 @@ import type { Profile } from '../harness/contracts.js';
 
 /** Capabilities the simulator models for every profile (ptrace is not modelled yet). */
 // seccomp: filters and strict mode are modelled in sim/kernel/seccomp and sim/kernel/trace.ts (issue 7).
-const SIM_FEATURES = ['fsgsbase', 'seccomp'];
+const SIM_FEATURES = ['fsgsbase', 'seccomp', 'ptrace'];
 
 function p(name: string, kernel: string, vendor: 'intel' | 'amd', cfg: Partial<Profile> = {}): Profile {
   return {

@@ -16,6 +16,7 @@ import { ALL_REG_KEYS, CasePartialSchema, PLACEHOLDER_RE, type CaseInput, type E
   type MatcherInput, type RequiresInput } from './schema.js';
 import { loadTags } from './tags.js';
 import { buildSeccomp } from './seccomp.js';
+import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -504,17 +505,21 @@ function buildCase(
   };
   const expect = m.expect !== undefined
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
-        decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory,
+        decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
       })
     : { regs: [] };
 
   // seccomp filters (issue 7), compiled once here so every target installs the same program.
   const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
+  // ptrace tracer script (issue 7): names resolved in the entry's table.
+  const ptrace = buildPtrace(m.ptrace, tableAbi, syscallNs, fail);
 
   // isolate: the documented automatic rules (docs/spec-language.md, Case keys).
   const autoWhy: string[] = [];
   // A filter or strict mode stays on the process for good (seccomp(2): it cannot be removed).
   if (m.seccomp !== undefined) autoWhy.push('it installs seccomp filters');
+  // The case's process becomes a tracee of its parent (PTRACE_TRACEME) for good.
+  if (m.ptrace !== undefined) autoWhy.push('it runs under a ptrace tracer');
   if (entry === 'exec' || entry === 'sigreturn') autoWhy.push(`entry ${entry}`);
   const alts = [expect, ...(expect.anyOf ?? []).map((a) => a.exp)];
   if (alts.some((e) => e.killed || e.exitCode || e.outcome === 'killed' || e.outcome === 'exited')) autoWhy.push('the case expects its process to die or exit');
@@ -545,6 +550,7 @@ function buildCase(
     ...(placeNextIp !== undefined ? { placeNextIp } : {}),
     ...(sigreturn !== undefined ? { sigreturn } : {}),
     ...(seccomp !== undefined ? { seccomp } : {}),
+    ...(ptrace !== undefined ? { ptrace } : {}),
     isolate,
     timeoutMs,
   };
@@ -559,6 +565,8 @@ interface ExpectBuild {
   syscallNs: NameSpace;
   fail: Err;
   regionsForReadback: MemRegion[];
+  /** Width of the registers the case's ptrace tracer reads (a 32-bit program's tracer: 32). */
+  tracerBits: 32 | 64;
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -656,6 +664,11 @@ function parseExpectation(
       else { const h = normHex(mv.hex!); if (!h.ok) b.fail([...p, 'hex'], h.msg); else out.memory.push({ name: rn, hex: h.v }); }
     }
   }
+  if (e.events !== undefined) {
+    out.events = parsePtraceEvents(e.events as Parameters<typeof parsePtraceEvents>[0], [...base, 'events'], b.tracerBits,
+      { syscall: b.syscallNs, signal: SIGNAL_NS, arch: AUDIT_NS }, matcher);
+  }
+  if (e.event_count !== undefined) { const mm = matcher(e.event_count, [...base, 'event_count']); if (mm) out.eventCount = mm; }
   // A stated outcome must agree with the keys that imply one.
   const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited' : undefined;
   if (out.outcome && implied && out.outcome !== implied) {

@@ -107,6 +107,20 @@ export const SeccompFilterSchema = z.union([
 ]);
 export const SeccompSchema = z.union([z.literal('strict'), z.array(SeccompFilterSchema).min(1)]);
 
+/** A tracer action at a ptrace stop (harness/spec/ptrace.ts builds Case.ptrace from it). Values of
+ *  `set` are integers; `nr` also takes a syscall name; `args` sets the ABI's argument registers. */
+export const PtraceStopName = z.enum(['entry', 'exit', 'seccomp']);
+export const PtraceActionSchema = z.strictObject({
+  stop: PtraceStopName,
+  n: IntLike.optional(),
+  set: z.record(z.string(), z.union([z.bigint(), z.string(), z.array(z.union([z.bigint(), z.string()])).max(6)])).optional(),
+});
+export const PtraceSchema = z.strictObject({
+  options: z.array(z.enum(['tracesysgood', 'traceseccomp'])).optional(),
+  mode: z.enum(['syscall', 'sysemu', 'cont']).optional(),
+  at: z.array(PtraceActionSchema).optional(),
+});
+
 // ---- expectations ------------------------------------------------------------------
 
 /** An expected value: integer, `$symbol[+-N]`, a name where the field holds a name, or a matcher map. */
@@ -171,6 +185,25 @@ export const SignalExpectSchema = z.union([
 
 export const MemExpectSchema = z.strictObject({ text: z.string().optional(), hex: z.string().optional() });
 
+/** One expected ptrace stop (prefix match, in order: docs/spec-language.md, ptrace). */
+export const PtraceEventExpectSchema = z.strictObject({
+  stop: PtraceStopName,
+  sig: MatcherSchema.optional(),
+  event: MatcherSchema.optional(),
+  orig_rax: MatcherSchema.optional(),
+  rax: MatcherSchema.optional(),
+  rip: MatcherSchema.optional(),
+  rsp: MatcherSchema.optional(),
+  args: z.array(MatcherSchema).max(6).optional(),
+  eventmsg: MatcherSchema.optional(),
+  info: z.strictObject({
+    op: MatcherSchema.optional(), arch: MatcherSchema.optional(),
+    instruction_pointer: MatcherSchema.optional(), stack_pointer: MatcherSchema.optional(),
+    nr: MatcherSchema.optional(), args: z.array(MatcherSchema).max(6).optional(),
+    ret_data: MatcherSchema.optional(), rval: MatcherSchema.optional(), is_error: MatcherSchema.optional(),
+  }).optional(),
+});
+
 const expectShape = {
   outcome: nameOr(['returned', 'signal', 'killed', 'exited']).optional(),
   ret: MatcherSchema.optional(),
@@ -184,6 +217,8 @@ const expectShape = {
   traps: MatcherSchema.optional(),
   delivered: z.array(SignalNameOr).optional(),
   memory: z.record(LocalName, MemExpectSchema).optional(),
+  events: z.array(PtraceEventExpectSchema).optional(),
+  event_count: MatcherSchema.optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });
@@ -213,6 +248,7 @@ const caseBody = {
   place_next_ip: IntLike.optional(),
   sigreturn: z.strictObject(regShape(ALL_REG_KEYS, Value)).optional(),
   seccomp: SeccompSchema.optional(),
+  ptrace: PtraceSchema.optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

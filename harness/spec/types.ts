@@ -52,6 +52,10 @@ export interface Expectation {
   traps?: Matcher;
   delivered?: { signo: number; name: string }[];
   memory?: { name: string; hex: string; text?: string }[];
+  /** Expected ptrace stops, a prefix of Observation.events' ptrace stops, in order. */
+  events?: PtraceEventCheck[];
+  /** How many ptrace stops the case's call produced. */
+  eventCount?: Matcher;
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }
@@ -99,3 +103,10 @@ export interface ExpandedCase {
 }
 
 export type { Abi };
+
+/** One expected ptrace stop: fields of PtraceStopEvent (and its `info`) with their matchers. */
+export interface PtraceEventCheck {
+  stop: 'entry' | 'exit' | 'seccomp';
+  /** field path ("orig_rax", "args.0", "info.nr") → matcher and compared width. */
+  fields: { field: string; m: Matcher; bits: 32 | 64 }[];
+}

@@ -12,6 +12,7 @@ import { HANDLERS } from './syscalls/index.js';
 import { NotModelled, type SysCtx } from './syscalls/types.js';
 import type { Kernel } from './kernel.js';
 import { syscallTraceEnter } from './trace.js';
+import { ptraceExit } from './ptrace.js';
 
 /** struct pt_regs: the GPRs plus orig_ax and the hardware-frame part (ip, cs, flags, sp = rsp, ss). */
 export type PtRegs = Record<Gpr, bigint> & { orig_ax: bigint; ip: bigint; cs: bigint; flags: bigint; ss: bigint };
@@ -22,8 +23,14 @@ const X32_BIT = Number(X32_SYSCALL_BIT);
 /** Syscalls newer than some profiles' kernels (the tables are v7.0): such a number is -ENOSYS there. */
 const INTRODUCED: Record<string, string> = { uretprobe: '6.11', uprobe: '6.18', rseq_slice_yield: '7.0' };
 
-/** do_syscall_64's number decoding and table choice. Leaves regs.rax as the kernel does. */
+/** do_syscall_64's number decoding and table choice, then syscall_exit_work's ptrace exit stop. */
 export function doSyscall64(k: Kernel, regs: PtRegs): void {
+  dispatch64(k, regs);
+  ptraceExit(k, regs, false);
+}
+
+/** The number decoding and table choice. Leaves regs.rax as the kernel does. */
+function dispatch64(k: Kernel, regs: PtRegs): void {
   const prof = k.profile;
   // syscall_enter_from_user_mode → syscall_trace_enter: seccomp (and a tracer) may skip the
   // call or change orig_ax, which is re-read below.
@@ -70,6 +77,11 @@ export function doSyscall64(k: Kernel, regs: PtRegs): void {
 
 /** do_syscall_32_irqs_on / do_int80_emulation dispatch: nr = (int)orig_ax (eax zero-extended). */
 export function doSyscall32(k: Kernel, regs: PtRegs): void {
+  dispatch32(k, regs);
+  ptraceExit(k, regs, true);
+}
+
+function dispatch32(k: Kernel, regs: PtRegs): void {
   if (!syscallTraceEnter(k, regs, true)) return;
   const nr = Number(BigInt.asIntN(32, regs.orig_ax));
   const unr = nr >>> 0;

@@ -18,6 +18,7 @@ import { entrySyscall64, iretToUser, ptRegsFromCpu, syncSegments, sysretBlocker 
 import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_compat.js';
 import { NotModelled } from './syscalls/types.js';
 import { SeccompState } from './seccomp/filter.js';
+import { attachTracer, tracerOf } from './ptrace.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
 
@@ -108,6 +109,8 @@ class CaseRun {
       if (!r.ok) this.installError = `installing seccomp ${c.seccomp.mode === 'strict' ? 'strict mode' : `filter ${r.index ?? 0}`} failed: errno ${r.errno} (${r.reason})`;
       this.k.seccomp = sc;
     }
+    // The case runs under a tracer (issue 7): its stops end up in Observation.events.
+    if (c.ptrace) attachTracer(this.k, c.ptrace);
   }
 
   /** Why the case's set-up was refused by the (simulated) kernel, if it was. */
@@ -577,6 +580,8 @@ class CaseRun {
     }
     if (k.traps > 0 || c.flags.includes('TF')) o.traps = k.traps;
     if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
+    const tracer = tracerOf(k);
+    if (tracer) o.events = tracer.events;
     const mem: Record<string, string> = {};
     let any = false;
     for (const m of c.memory) {

@@ -10,6 +10,7 @@ import { ARG_REGS } from '../../harness/contracts.js';
 import { seccompData } from './seccomp/filter.js';
 import type { PtRegs } from './dispatch.js';
 import type { Kernel } from './kernel.js';
+import { ptraceEntry, tracerOf } from './ptrace.js';
 
 /**
  * Returns false when the syscall must not run (nr became -1): dispatch then leaves rax as
@@ -17,16 +18,34 @@ import type { Kernel } from './kernel.js';
  * int $0x80 from 64-bit code (arch/x86/include/asm/syscall.h syscall_get_arch).
  */
 export function syscallTraceEnter(k: Kernel, regs: PtRegs, compat: boolean): boolean {
+  // ptrace first (SYSCALL_WORK_SYSCALL_TRACE/EMU): the entry stop may change orig_ax.
+  if (!ptraceEntry(k, regs, compat)) return false;
   const sc = k.seccomp;
   if (!sc) return true;
+  const tracer = tracerOf(k);
   // syscall_get_nr(): (int)orig_ax; x32 numbers keep bit 30 (SC-02).
   const nr = Number(BigInt.asIntN(32, regs.orig_ax));
+  // A tracer's orig_rax = -1 does not bypass seccomp: __secure_computing() reads the number
+  // afresh and the filters run on nr -1 too; only afterwards does dispatch skip it.
   const arch = compat ? AUDIT_ARCH.I386 : AUDIT_ARCH.X86_64;
   // syscall_get_arguments(): the compat order bx cx dx si di bp, else di si dx r10 r8 r9.
   const args = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
   // populate_seccomp_data: instruction_pointer = regs->ip, the address after the entry insn.
   const data = seccompData(arch, nr, regs.ip, args);
-  const out = sc.decide(data, { traceSeccomp: false });
+  let out = sc.decide(data, { traceSeccomp: tracer?.traceSeccomp ?? false });
+  if (out.kind === 'trace_stop' && tracer) {
+    // SECCOMP_RET_TRACE with PTRACE_O_TRACESECCOMP: ptrace_event(PTRACE_EVENT_SECCOMP, data),
+    // then re-read the number (the tracer may have changed it): < 0 skips, else the filters
+    // run again on fresh seccomp_data with recheck_after_trace (kernel/seccomp.c).
+    tracer.stop(k, regs, 'seccomp', compat, out.msg);
+    const nr2 = Number(BigInt.asIntN(32, regs.orig_ax));
+    if (nr2 < 0) {
+      k.note('after the seccomp stop orig_rax < 0: the call is skipped, rax as the tracer left it');
+      return false;
+    }
+    const args2 = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
+    out = sc.decide(seccompData(arch, nr2, regs.ip, args2), { traceSeccomp: true, recheckAfterTrace: true });
+  }
   k.note(`seccomp: nr ${nr}, arch 0x${arch.toString(16)}, ip 0x${regs.ip.toString(16)} → ${out.verdict.action}` +
     `${out.verdict.data ? `(${out.verdict.data})` : ''} (raw 0x${(out.verdict.raw >>> 0).toString(16)}, filter ${out.verdict.filterIndex})`);
   switch (out.kind) {
