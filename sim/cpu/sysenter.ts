@@ -22,11 +22,16 @@ export function sysenter(cpu: Cpu, insnLen = 2): InsnResult {
   if (ia32e && t.sysenterInLongMode === 'ud') {
     return fail(cpu, 'SYSENTER', 'UD', 0, cpu.cpl, 'SYSENTER in long mode on AMD (APM Vol. 3: #UD in long mode)');
   }
+  // With FRED, SYSENTER from ring 3 is an event delivered through the FRED entry point and the
+  // SYSENTER MSRs play no part: Linux leaves IA32_SYSENTER_CS unprogrammed on FRED systems
+  // (arch/x86/kernel/cpu/common.c syscall_init: only STAR is written) and still handles
+  // SYSENTER there (arch/x86/entry/entry_fred.c fred_other, FRED_SYSENTER). So the NULL-CS
+  // #GP below cannot apply before the FRED delivery.
+  if (t.fred) return fredEnterFromUser(cpu, 'SYSENTER', FRED_VECTOR_SYSENTER, insnLen);
   const sysCs = Number(cpu.msr.SYSENTER_CS & 0xffffn);
   if ((sysCs & 0xfffc) === 0) {
     return fail(cpu, 'SYSENTER', 'GP', 0, cpu.cpl, `SYSENTER with IA32_SYSENTER_CS[15:2] = 0 (MSR = ${hx(sysCs)})`);
   }
-  if (t.fred) return fredEnterFromUser(cpu, 'SYSENTER', FRED_VECTOR_SYSENTER, insnLen);
 
   const csSel = sysCs & 0xfffc;
   const ssSel = (csSel + 8) & 0xffff;

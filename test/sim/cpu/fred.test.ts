@@ -36,13 +36,29 @@ t.test('FRED SYSCALL: no RCX/R11 writes; frame holds the return state', async (t
 
 t.test('FRED SYSENTER from compat mode: vector 2, lm clear', async (t) => {
   const { cpu } = makeCpu({ fred: true, mode: 'compat' });
-  cpu.msr.SYSENTER_CS = 0x10n; // SYSENTER_CS must still be non-NULL
+  cpu.msr.SYSENTER_CS = 0x10n;
   t.ok(sysenter(cpu).ok);
   const f = readFredFrame(cpu);
   if ('fault' in f) { t.fail('frame unreadable'); return; }
   t.match(f, { vector: 2, lm: false, cs: 0x23 });
   t.ok(eretu(cpu).ok);
   t.equal(cpu.mode, 'compat');
+});
+
+t.test('FRED SYSENTER ignores IA32_SYSENTER_CS (Linux leaves it 0 on FRED systems)', async (t) => {
+  // arch/x86/kernel/cpu/common.c syscall_init writes only STAR under FRED, yet
+  // entry_fred.c handles FRED_SYSENTER: the NULL-CS #GP of legacy SYSENTER cannot apply.
+  const { cpu } = makeCpu({ fred: true, mode: 'compat' });
+  cpu.msr.SYSENTER_CS = 0n;
+  const r = sysenter(cpu);
+  t.ok(r.ok, 'delivered as a FRED event, not #GP(0)');
+  const f = readFredFrame(cpu);
+  if ('fault' in f) { t.fail('frame unreadable'); return; }
+  t.match(f, { vector: 2 });
+  const legacy = makeCpu({ mode: 'compat' }).cpu;
+  legacy.msr.SYSENTER_CS = 0n;
+  const g = sysenter(legacy);
+  if (!g.ok) t.match(g.fault, { vector: 'GP', errorCode: 0 }); else t.fail('legacy SYSENTER with NULL CS must #GP(0)');
 });
 
 t.test('ERETU: #UD without FRED, #GP(0) from user mode', async (t) => {
