@@ -114,7 +114,6 @@ static const char *const DISP_NAMES[] = { "none", "default", "ignore", "record",
 #define TRAP_LIMIT 100000 /* single-step traps before a TF case is declared stuck */
 
 struct operand {
-	int set;
 	enum ref ref;
 	char name[NAME_MAX_LEN];
 	uint64_t lit, add, or;
@@ -143,28 +142,36 @@ struct fdspec {
 	int fd, fd2; /* pipe: read end, write end */
 };
 
+/* One parsed case. The probe forks for isolated cases, and after a fork every page the
+ * probe writes costs a page fault; so the fields written for every case come first and
+ * are the only ones reset (up to `regs`); the arrays behind them are valid only as far as
+ * their masks and counts say. */
 struct pcase {
-	char id[512];
 	enum entry entry;
 	int code64;
 	uint64_t nr, rflags;
 	int isolate;
 	unsigned timeout_ms;
-	struct operand regs[16];
-	struct operand sret[SR_COUNT];
+	uint32_t regs_set;  /* bit i: regs[i] given */
+	uint32_t sret_set;  /* bit i: sret[i] given */
+	int ndisp;          /* number of disp[] entries set */
 	int nmem;
-	struct region mem[MAX_MEM];
 	int nfd;
-	struct fdspec fds[MAX_FDS];
-	enum disp disp[NSIG_MAX];
 	uint64_t blocked; /* bit n-1 for signal n (1..64) */
-	char symbol[128];
 	int has_vsys;
 	uint64_t vsys;
 	int has_nextip;
 	uint64_t nextip;
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
+	char symbol[128];
 	char bad[256]; /* protocol error in this case, if any */
+	char id[512];
+	/* ---- not reset per case */
+	struct operand regs[16];
+	enum disp disp[NSIG_MAX]; /* reset only when ndisp was non-zero */
+	struct operand sret[SR_COUNT];
+	struct region mem[MAX_MEM];
+	struct fdspec fds[MAX_FDS];
 };
 
 /* ------------------------------------------------------------------ output */
@@ -655,7 +662,6 @@ static int parse_operand(char **t, int nt, struct operand *o)
 	if (!parse_u64(t[2], &o->lit) || !parse_u64(t[3], &o->add) || !parse_u64(t[4], &o->or))
 		return 0;
 	o->ref = (enum ref)r;
-	o->set = 1;
 	return 1;
 }
 
@@ -721,10 +727,14 @@ static int parse_case_line(struct pcase *c, char *line)
 		int i = reg_index(t[1]);
 		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->regs[i]))
 			case_bad(c, "bad register operand", copy);
+		else
+			c->regs_set |= 1u << i;
 	} else if (strcmp(k, "sret") == 0 && nt == 7) {
 		int i = sret_index(t[1]);
 		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->sret[i]))
 			case_bad(c, "bad sigreturn register", copy);
+		else
+			c->sret_set |= 1u << i;
 	} else if (strcmp(k, "mem") == 0 && nt == 9) {
 		if (c->nmem >= MAX_MEM) {
 			case_bad(c, "too many memory regions", copy);
@@ -774,7 +784,7 @@ static int parse_case_line(struct pcase *c, char *line)
 		if (!parse_uint(t[1], &s) || s < 1 || s >= NSIG_MAX || d <= 0)
 			case_bad(c, "bad signal disposition", copy);
 		else
-			c->disp[s] = (enum disp)d;
+			c->disp[s] = (enum disp)d, c->ndisp++;
 	} else if (strcmp(k, "block") == 0 && nt == 2) {
 		unsigned long s;
 		if (!parse_uint(t[1], &s) || s < 1 || s > 64)
@@ -1286,17 +1296,17 @@ static void run_inline(struct pcase *c)
 
 	memset(&sysabi_ctl, 0, sizeof sysabi_ctl);
 	for (int i = 0; i < 16; i++) {
-		if (c->regs[i].set && resolve(c, &c->regs[i], &sysabi_ctl.in.gpr[i], why, sizeof why) < 0)
+		if ((c->regs_set >> i & 1) && resolve(c, &c->regs[i], &sysabi_ctl.in.gpr[i], why, sizeof why) < 0)
 			goto failed;
 	}
 	/* The number wins over any `regs` value for rax (docs/spec-language.md). */
 	sysabi_ctl.in.gpr[0] = c->code64 ? c->nr : (uint32_t)c->nr;
 	sysabi_ctl.in.rflags = c->rflags;
-	sysabi_ctl.flags = c->regs[7].set ? CTL_F_RSP : 0;
+	sysabi_ctl.flags = (c->regs_set >> 7 & 1) ? CTL_F_RSP : 0;
 	sysabi_ctl.resume = (uint64_t)(uintptr_t)sysabi_resume;
 	memset(g_sret_set, 0, sizeof g_sret_set);
 	for (int i = 0; i < SR_COUNT; i++) {
-		if (!c->sret[i].set)
+		if (!(c->sret_set >> i & 1))
 			continue;
 		if (resolve(c, &c->sret[i], &g_sret_val[i], why, sizeof why) < 0)
 			goto failed;
@@ -1374,7 +1384,7 @@ static void run_inline(struct pcase *c)
 			snprintf(why, sizeof why, "compat code needs its entry instruction below 4 GiB (0x%llx)", (unsigned long long)entry_ip);
 			goto unsupported;
 		}
-		if (!c->regs[7].set) {
+		if (!(c->regs_set >> 7 & 1)) {
 			sysabi_ctl.in.gpr[7] = (uint64_t)(uintptr_t)(stack32 + 65536 - 64);
 			sysabi_ctl.flags |= CTL_F_RSP;
 		}
@@ -1632,6 +1642,8 @@ static void child_setup(const struct pcase *c, const char *dir, int report_fd)
 
 static void child_signals(const struct pcase *c)
 {
+	if (!c->ndisp)
+		return;
 	for (int s = 1; s < NSIG_MAX; s++) {
 		g_record[s] = c->disp[s];
 		if (c->disp[s] == D_DEFAULT)
@@ -1880,11 +1892,12 @@ static void run_forked(struct pcase *c)
 		memcpy(&f, rep.p, sizeof f);
 		emit_exec_frame(c, &f, (uint64_t)pid);
 	} else if (rep.len > 0 && rep.p[rep.len - 1] == '\n' && rep.p[0] == '{') {
-		/* The child's own complete observation line. */
-		jb_raw(&g_out, rep.p, rep.len);
+		/* The child's own complete observation line, passed on as it is. */
+		if (write_all(g_report_fd, rep.p, rep.len) < 0)
+			_exit(71);
 	} else if (WIFSIGNALED(st)) {
 		int sig = WTERMSIG(st);
-		if (sig == SIGALRM && c->disp[SIGALRM] == D_NONE) {
+		if (sig == SIGALRM && (!c->ndisp || c->disp[SIGALRM] == D_NONE)) {
 			snprintf(why, sizeof why, "case ran longer than its %u ms limit (alarm)", c->timeout_ms);
 			emit_simple(&g_out, c->id, "timeout", why);
 		} else {
@@ -2092,7 +2105,7 @@ int main(int argc, char **argv)
 	if (rd == MAP_FAILED)
 		return 70;
 	madvise(rd, sizeof *rd, MADV_DONTFORK);
-	static struct pcase c;
+	static struct pcase c __attribute__((aligned(4096)));
 	char *line;
 	while ((line = next_line(rd))) {
 		if (line[0] == 0 || line[0] == '#')
@@ -2115,7 +2128,9 @@ int main(int argc, char **argv)
 			flush_obs(&g_out);
 			continue;
 		}
-		memset(&c, 0, sizeof c);
+		if (c.ndisp)
+			memset(c.disp, 0, sizeof c.disp);
+		memset(&c, 0, offsetof(struct pcase, regs));
 		c.code64 = CODE64;
 		c.rflags = 0x202;
 		c.timeout_ms = 5000;
@@ -2137,10 +2152,7 @@ int main(int argc, char **argv)
 		} else if (c.isolate || c.entry == E_EXEC || c.entry == E_SIGRETURN || c.blocked || c.sc) {
 			run_forked(&c);
 		} else {
-			int any_disp = 0;
-			for (int s = 1; s < NSIG_MAX; s++)
-				any_disp |= c.disp[s] != D_NONE;
-			if (any_disp)
+			if (c.ndisp)
 				run_forked(&c);
 			else
 				run_inline(&c);
