@@ -3,7 +3,7 @@
 // kind is one registerTarget() call.
 
 import t from 'tap';
-import { createTarget, defaultTargets, parseTargetSpec, registerTarget, targetFileName, TargetUnavailableError } from '../../harness/targets/registry.js';
+import { CHECK_VARIANT_PROFILES, createTarget, defaultTargets, parseTargetSpec, registerTarget, targetFileName, TargetUnavailableError } from '../../harness/targets/registry.js';
 import { createFakeTarget } from '../../harness/targets/fake.js';
 
 t.test('parsing target specs', async (t) => {
@@ -17,8 +17,12 @@ t.test('parsing target specs', async (t) => {
 });
 
 t.test('default targets follow the platform', async (t) => {
-  t.same(defaultTargets('linux', 'x64'), ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host', 'native']);
-  t.same(defaultTargets('darwin', 'arm64'), ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host']);
+  // The three profiles issue 6 names, then the config variants that let config-dependent
+  // specs run somewhere (x32 on, ia32 off, vsyscall modes, FRED, a pre-5.x kernel).
+  const sims = ['sim:linux-7.0-intel', 'sim:linux-7.0-amd', 'sim:host', ...CHECK_VARIANT_PROFILES.map((p) => `sim:${p}`)];
+  t.ok(CHECK_VARIANT_PROFILES.length > 0);
+  t.same(defaultTargets('linux', 'x64'), [...sims, 'native']);
+  t.same(defaultTargets('darwin', 'arm64'), sims, 'no native target off x86-64 Linux');
 });
 
 t.test('registering a kind; unavailable vs broken', async (t) => {
