@@ -4,7 +4,7 @@
 
 import type { Profile } from '../harness/contracts.js';
 
-/** Capabilities the simulator models for every profile (ptrace is not modelled yet). */
+/** Capabilities the simulator models for every profile (ptrace: sim/kernel/ptrace.ts, issue 7). */
 // seccomp: filters and strict mode are modelled in sim/kernel/seccomp and sim/kernel/trace.ts (issue 7).
 const SIM_FEATURES = ['fsgsbase', 'seccomp', 'ptrace'];
 
