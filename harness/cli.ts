@@ -69,6 +69,11 @@ Options:
                         sim[:PROFILE]  the reference simulator (PROFILE: ${'${SIM_PROFILES}'})
                         native         the running kernel through the probes (x86-64 Linux)
                         module:PATH    a JS/TS module exporting createTarget() or a Target
+                        qemu           qemu-user (qemu-x86_64, qemu-i386) running the probes
+                        valgrind       valgrind --tool=none -q running the x86_64 probe
+                        gvisor         runsc --network=none --platform=ptrace do (as root)
+                        exec:CMD       any wrapper; {probe} = probe path, {abi} = its ABI
+                        jsonl:CMD      a process speaking JSON lines (docs/jsonl-protocol.md)
   -a, --abi LIST        only these ABIs: x86_64,i386,x32
   -g, --grep RE         only case ids matching the regular expression
       --tag T           only specs with this tag (repeatable)
@@ -178,6 +183,7 @@ async function cmdRun(args: string[]): Promise<number> {
   );
   const registry = await import('./targets/registry.js');
   await import('./targets/emulators.js'); // registers qemu, valgrind, gvisor, exec:CMD
+  await import('./targets/jsonl.js'); // registers jsonl:CMD
   if (v.help) {
     out(RUN_HELP.replace('${DEFAULT_TARGETS}', registry.defaultTargets().join(',')).replace('${SIM_PROFILES}', registry.SIM_PROFILES.join(', ')));
     return 0;
