@@ -347,6 +347,26 @@ export interface WrappedTargetOptions {
   probeDir?: string;
   /** Slack on top of each case's limit (emulators start slowly). */
   graceMs?: number;
+  /**
+   * The command `exec` cases put in front of the program they start (SYSABI_EXEC_WRAPPER,
+   * docs/probe-protocol.md), so the new program runs under the emulator too; null where the
+   * emulator already contains its children (a gVisor sandbox). Default: execWrapperFrom(wrap).
+   */
+  execWrapper?: (abi: Abi) => string[] | null;
+}
+
+/**
+ * The words of a wrapper that come before the probe, when the probe is its last word: what
+ * an exec'd program needs in front of it (`qemu-x86_64`, `valgrind --tool=none -q`). null when
+ * the probe is not last or nothing wraps it. The probe splits SYSABI_EXEC_WRAPPER at spaces,
+ * so a word containing a space cannot be passed: null then too.
+ */
+export function execWrapperFrom(wrap: (abi: Abi, probe: string) => string[] | null, abi: Abi): string[] | null {
+  const mark = '/\0sysabi-probe-placeholder';
+  const argv = wrap(abi, mark);
+  if (!argv || argv.length < 2 || argv[argv.length - 1] !== mark) return null;
+  const words = argv.slice(0, -1);
+  return words.some((w) => w === '' || /\s/.test(w) || w.includes(mark)) ? null : words;
 }
 
 /** A target that runs the probes under a wrapper command, with its profile detected through it. */
@@ -370,6 +390,10 @@ export function createWrappedTarget(o: WrappedTargetOptions): Target & { facts()
     // wrapper's own reason) before the runner ever needs an argv for it.
     wrap: (abi, probe) => o.wrap(abi, probe) ?? ['/bin/false'],
     graceMs: o.graceMs ?? 3000,
+    env: (abi) => {
+      const w = o.execWrapper ? o.execWrapper(abi) : execWrapperFrom(o.wrap, abi);
+      return w ? { SYSABI_EXEC_WRAPPER: w.join(' ') } : {};
+    },
     describeProfile: async () => {
       const f = await getFacts();
       return { ...f.profile, name: `${f.profile.name}${f.release ? ` on kernel ${f.release}` : ''}` };
@@ -454,6 +478,8 @@ export async function createGvisorTarget(ctx: TargetContext = {}): Promise<Targe
     probeDir: ctx.probeDir,
     graceMs: 5000,
     wrap: (abi, probe) => (abi === 'x32' ? null : [runsc, '--network=none', '--platform=ptrace', 'do', probe]),
+    // The exec'd program is already inside the sandbox: gVisor runs it, no second runsc.
+    execWrapper: () => null,
     abiReason: { x32: 'gVisor implements no x32 syscalls' },
   });
 }

@@ -4,13 +4,24 @@
 
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { cpuidVendorElf, expandTemplate, runscSeries, splitCommand, utsRelease, vendorOf, versionSeries, createQemuTarget } from '../../harness/targets/emulators.js';
+import { cpuidVendorElf, execWrapperFrom, expandTemplate, runscSeries, splitCommand, utsRelease, vendorOf, versionSeries, createQemuTarget } from '../../harness/targets/emulators.js';
 
 t.test('command templates split like a shell and substitute {probe} and {abi}', async (t) => {
   t.same(splitCommand(`qemu-x86_64 -E 'A=b c' "x\\"y" {probe}`), ['qemu-x86_64', '-E', 'A=b c', 'x"y', '{probe}']);
   t.throws(() => splitCommand("a 'b"), /unterminated ' quote/);
   t.same(expandTemplate(['qemu-{abi}', '{probe}'], '/p/probe-i386', 'i386'), ['qemu-i386', '/p/probe-i386']);
   t.same(expandTemplate(['valgrind', '-q'], '/p/x', 'x86_64'), ['valgrind', '-q', '/p/x'], 'no {probe}: appended');
+});
+
+t.test('SYSABI_EXEC_WRAPPER is the wrapper words before a trailing probe', async (t) => {
+  const qemu = (abi: string, p: string) => (abi === 'x32' ? null : [abi === 'i386' ? '/usr/bin/qemu-i386' : '/usr/bin/qemu-x86_64', p]);
+  t.same(execWrapperFrom(qemu, 'x86_64'), ['/usr/bin/qemu-x86_64']);
+  t.same(execWrapperFrom(qemu, 'i386'), ['/usr/bin/qemu-i386'], 'per ABI');
+  t.equal(execWrapperFrom(qemu, 'x32'), null, 'no wrapper for an ABI the emulator cannot run');
+  t.same(execWrapperFrom((_a, p) => ['valgrind', '--tool=none', '-q', p], 'x86_64'), ['valgrind', '--tool=none', '-q']);
+  t.equal(execWrapperFrom((_a, p) => ['emu', p, '--trace'], 'x86_64'), null, 'probe not last: cannot be expressed');
+  t.equal(execWrapperFrom((_a, p) => ['emu', '-E', 'A=b c', p], 'x86_64'), null, 'a word with a space would be split by the probe');
+  t.equal(execWrapperFrom((_a, p) => [p], 'x86_64'), null, 'nothing wraps the probe');
 });
 
 t.test('versions', async (t) => {
