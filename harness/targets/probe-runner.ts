@@ -447,7 +447,16 @@ export function createProbeTarget(opts: ProbeTargetOptions): Target {
         l.push(i);
         byAbi.set(c.abi, l);
       });
-      for (const [abi, idx] of byAbi) {
+      for (const [abi, all] of byAbi) {
+        // ptrace cases (issue 7) need the probe's tracer (probes/ptrace.c), which is not built
+        // yet: an honest SKIP rather than a run without the tracer whose events would be missing.
+        const idx = all.filter((i) => {
+          if (!cases[i]!.ptrace) return true;
+          out[i] = failed(cases[i]!, 'unsupported', 'the native probe has no ptrace tracer yet (issue 7: probes/ptrace.c)');
+          ctx.onObservation?.(out[i]!);
+          return false;
+        });
+        if (idx.length === 0) continue;
         const av = await availability(abi);
         const argv = av.ok ? wrap(abi, probePath(probeDir, abi)) : null;
         if (!av.ok || !argv) {
