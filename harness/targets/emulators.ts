@@ -390,7 +390,7 @@ export function createWrappedTarget(o: WrappedTargetOptions): Target & { facts()
     // wrapper's own reason) before the runner ever needs an argv for it.
     wrap: (abi, probe) => o.wrap(abi, probe) ?? ['/bin/false'],
     graceMs: o.graceMs ?? 3000,
-    env: (abi) => {
+    env: (abi): Record<string, string> => {
       const w = o.execWrapper ? o.execWrapper(abi) : execWrapperFrom(o.wrap, abi);
       return w ? { SYSABI_EXEC_WRAPPER: w.join(' ') } : {};
     },
