@@ -31,6 +31,7 @@ function detectCase(id: string, abi: Abi, entry: Case['entry'], nr: bigint, isol
   };
 }
 
+/** "6.18.44-fc-v595" → "6.18.44" (Profile.kernel is major.minor.patch). */
 export function parseKernelVersion(rel: string): string {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(rel);
   return m ? `${m[1]}.${m[2]}.${m[3] ?? '0'}` : '0.0.0';
@@ -50,12 +51,13 @@ function cpuinfo(): { vendor: Vendor; flags: Set<string> } {
 }
 
 /** The [vsyscall] line of our own maps: r-x emulate, --x xonly, absent none (ABI-FACTS VD-04). */
-function vsyscallFromMaps(): VsyscallMode | undefined {
-  let maps = '';
-  try {
-    maps = readFileSync('/proc/self/maps', 'utf8');
-  } catch {
-    return undefined;
+export function vsyscallFromMaps(maps?: string): VsyscallMode | undefined {
+  if (maps === undefined) {
+    try {
+      maps = readFileSync('/proc/self/maps', 'utf8');
+    } catch {
+      return undefined;
+    }
   }
   const line = maps.split('\n').find((l) => l.endsWith('[vsyscall]'));
   if (!line) return 'none';
@@ -185,8 +187,19 @@ async function detect(probeDir: string): Promise<HostFacts> {
     }
   }
   const builtx32 = probeBuilt(probeDir, 'x32');
-  if (!builtx32.ok) abis.x32 = builtx32;
-  else abis.x32 = x32 ? { ok: true } : { ok: false, reason: x32Reason ?? 'x32 not available' };
+  if (!builtx32.ok) {
+    abis.x32 = builtx32;
+  } else {
+    // An x32 ELF either runs or exec fails with ENOEXEC (SN-06, CF-02): a second witness.
+    const r = await probeCommands(probePath(probeDir, 'x32'), 'info\n');
+    if (r.error && x32) {
+      x32 = false;
+      x32Reason = `x32 syscalls answer but an x32 program cannot start (${r.error})`;
+    } else if (r.error) {
+      x32Reason = `${x32Reason ?? 'x32 not available'}; x32 programs fail to start (${r.error})`;
+    }
+    abis.x32 = x32 ? { ok: true } : { ok: false, reason: x32Reason ?? 'x32 not available' };
+  }
   if (ia32Reason) notes.push(`ia32: ${ia32Reason}`);
   if (x32Reason) notes.push(`x32: ${x32Reason}`);
   if (!existsSync('/proc/self/maps')) notes.push('vsyscall: /proc not available, assumed none');
