@@ -170,19 +170,32 @@ async function detect(probeDir: string): Promise<HostFacts> {
     x32Reason = `x32 not tested: ${built64.reason}`;
   }
 
-  // A 32-bit static ELF either runs (and sees CS 0x23 on a 64-bit kernel) or exec fails.
+  // Whether a 32-bit (or x32) static ELF starts at all: the x86_64 probe execs that ABI's
+  // exec program in a child and reports execve's errno. (Node cannot ask this itself:
+  // libuv's execvp falls back to /bin/sh on ENOEXEC, which turns the answer into a shell
+  // syntax error.)
+  const execStarts = async (abi: Abi): Promise<{ ok: boolean; reason?: string }> => {
+    if (!built64.ok) return { ok: false, reason: 'not tested' };
+    const [o] = await runProbeSession([probePath(probeDir, 'x86_64')], [detectCase(`exec-${abi}`, 'x86_64', 'exec', 0n, true)], {
+      env: { SYSABI_EXEC_PROBE: `${probeDir}/probe-exec-${abi}` },
+    });
+    if (o?.outcome === 'returned') return { ok: true };
+    if (o?.outcome === 'unsupported' && /\(errno (\d+)\)/.exec(o.reason ?? '')?.[1] === String(ERRNO.ENOEXEC)) return { ok: false, reason: 'Exec format error' };
+    return { ok: false, reason: `${o?.outcome}: ${o?.reason ?? ''}` };
+  };
   const built32 = probeBuilt(probeDir, 'i386');
   if (!built32.ok) {
     abis.i386 = built32;
   } else {
-    const r = await probeCommands(probePath(probeDir, 'i386'), 'info\n');
-    if (r.error) {
+    const r = await execStarts('i386');
+    if (!r.ok) {
       ia32 = false;
-      ia32Reason = `ia32 emulation disabled (${r.error})`;
+      ia32Reason = `ia32 emulation disabled (${r.reason})`;
       abis.i386 = { ok: false, reason: ia32Reason };
     } else if (!ia32) {
       abis.i386 = { ok: false, reason: ia32Reason ?? 'ia32 emulation disabled' };
     } else {
+      notes.push('ia32: a static 32-bit program starts');
       abis.i386 = { ok: true };
     }
   }
@@ -191,12 +204,12 @@ async function detect(probeDir: string): Promise<HostFacts> {
     abis.x32 = builtx32;
   } else {
     // An x32 ELF either runs or exec fails with ENOEXEC (SN-06, CF-02): a second witness.
-    const r = await probeCommands(probePath(probeDir, 'x32'), 'info\n');
-    if (r.error && x32) {
+    const r = await execStarts('x32');
+    if (!r.ok && x32) {
       x32 = false;
-      x32Reason = `x32 syscalls answer but an x32 program cannot start (${r.error})`;
-    } else if (r.error) {
-      x32Reason = `${x32Reason ?? 'x32 not available'}; x32 programs fail to start (${r.error})`;
+      x32Reason = `x32 syscalls answer but an x32 program cannot start (${r.reason})`;
+    } else if (!r.ok) {
+      x32Reason = `${x32Reason ?? 'x32 not available'}; x32 programs do not start (${r.reason})`;
     }
     abis.x32 = x32 ? { ok: true } : { ok: false, reason: x32Reason ?? 'x32 not available' };
   }

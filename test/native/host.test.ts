@@ -3,7 +3,7 @@
 // helpers against fixed inputs.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import t from 'tap';
 import { detectHostFacts, detectHostProfile, parseKernelVersion, vsyscallFromMaps } from '../../harness/host.js';
@@ -38,6 +38,9 @@ t.test('the detected profile agrees with the machine', { skip }, async (t) => {
   else t.equal(p.ia32, facts.abis.i386.ok, 'ia32 on ⇔ the i386 ABI is runnable');
   t.equal(facts.abis.x86_64.ok, true);
   if (!p.x32) t.match(facts.abis.x32.reason, /x32|toolchain/, `x32 off with a reason: ${facts.abis.x32.reason}`);
+  if (!p.x32 && existsSync(`${PROBE_DIR}/probe-x32`)) {
+    t.match(facts.abis.x32.reason, /x32 programs do not start \(Exec format error\)/, 'the exec witness saw ENOEXEC (SN-06)');
+  }
   t.equal(await detectHostFacts({ probeDir: PROBE_DIR }), facts, 'cached: the same object the second time');
   t.equal(await detectHostProfile(), p, 'detectHostProfile returns the cached profile');
 });
