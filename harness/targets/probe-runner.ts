@@ -5,7 +5,7 @@
 // turns the case in flight into a failed Observation, the probe is restarted for the rest,
 // and the run goes on (DESIGN.md principle 6).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -246,6 +246,18 @@ export function decodeObservation(line: string, c: Case): Observation {
   return o;
 }
 
+function isElf(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, 0);
+    closeSync(fd);
+    return b.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  }
+}
+
 function failed(c: Case, outcome: 'error' | 'timeout' | 'unsupported', reason: string): Observation {
   return { id: c.id, outcome, reason, before: {}, env: {} };
 }
@@ -386,6 +398,13 @@ async function runOnce(argv: string[], cases: readonly Case[], out: Observation[
   } else if (res.timedOut) {
     why = { outcome: 'timeout', reason: `probe exceeded the session budget of ${totalBudget} ms and was killed` };
   } else {
+    if (k === 0 && res.exitCode === 2 && /Syntax error|not found|cannot execute/.test(stderrTail) && isElf(argv[0]!)) {
+      // libuv's execvp hands an ELF the kernel refused (ENOEXEC) to /bin/sh.
+      const o = failed(cases[0]!, 'error', `probe could not be executed: the kernel refused ${argv[0]} (Exec format error; /bin/sh then tried it as a script)`);
+      out[base] = o;
+      so.onObservation?.(o);
+      return 1;
+    }
     const how = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.exitCode ?? '?'}`;
     const errText = stderrTail.trim() || (res as { originalMessage?: string }).originalMessage || '';
     why = { outcome: 'error', reason: `probe ${how} before answering this case${errText ? `; stderr: ${errText.slice(-300)}` : ''}` };

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { numberOf } from '../../abi/tables/index.js';
 import { SIGNALS } from '../../abi/constants.js';
+import { detectHostFacts } from '../../harness/host.js';
 import { createProbeTarget, decodeObservation, encodeCase, ProtocolError, runProbeSession } from '../../harness/targets/probe-runner.js';
 import { mkCase, nativeSkip, PROBE_DIR } from './helpers.js';
 
@@ -117,4 +118,14 @@ t.test('a case that forks in-process: only the probe answers, the child leaves q
     t.ok(child > 0n && child !== pid, `${obs[i]!.id}: rax is the new process's pid (${child})`);
   }
   t.equal(obs[3]!.after?.rax, pid, 'still the same probe process after vfork');
+});
+
+// Only meaningful where x32 programs cannot start; whether they can is detected.
+const x32Facts = nativeSkip('x32') ? undefined : await detectHostFacts({ probeDir: PROBE_DIR });
+const skipRefused = nativeSkip('x32') || (x32Facts?.profile.x32 ? 'x32 programs run here: nothing is refused' : false);
+
+t.test('a probe the kernel refuses to execute is reported as such', { skip: skipRefused }, async (t) => {
+  const [o] = await runProbeSession([`${PROBE_DIR}/probe-x32`], [mkCase({ abi: 'x32', nr: 0x40000027n })]);
+  t.equal(o!.outcome, 'error');
+  t.match(o!.reason, /probe could not be executed: the kernel refused .*probe-x32 \(Exec format error/);
 });
