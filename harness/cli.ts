@@ -49,6 +49,7 @@ Commands:
   lint [specs]        check spec files without running them
   explain <case id>   the resolved case and its expectations in plain words (--trace: step it on the sim)
   tables ...          syscall table tools (sysabi tables --help)
+  diff --targets A,B  run the same cases on two targets, list every differing field
 
 Options: --help (also per command: sysabi run --help), --version
 
@@ -396,6 +397,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   // Issue 8: expectation files from a run, and merging results.json files (harness/commands/).
   expectations: async (a) => ((await import(new URL('./commands/expectations.js', import.meta.url).href)) as typeof import('./commands/expectations.js')).expectationsCommand(a, ROOT, out, err),
   merge: async (a) => ((await import(new URL('./commands/merge.js', import.meta.url).href)) as typeof import('./commands/merge.js')).mergeCommand(a, out, err),
+  diff: async (a) => ((await import(new URL('./commands/diff.js', import.meta.url).href)) as typeof import('./commands/diff.js')).diffCommand(a, ROOT, out, err),
 };
 
 export async function main(argv: string[]): Promise<number> {
