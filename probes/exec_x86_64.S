@@ -10,6 +10,7 @@
 	.bss
 	.align 16
 frame:	.skip FR_SIZE
+bases:	.skip 16		/* fs_base, gs_base: sent right after the frame */
 
 	.text
 	.globl sysabi_exec_entry
@@ -41,10 +42,20 @@ sysabi_exec_entry:
 	movw %es, frame+FR_ES(%rip)
 	movw %fs, frame+FR_FS(%rip)
 	movw %gs, frame+FR_GS(%rip)
+	/* The segment bases as the kernel set them (arch_prctl ARCH_GET_FS 0x1003 / ARCH_GET_GS
+	 * 0x1004, arch/x86/include/uapi/asm/prctl.h): a fresh 64-bit program has both at 0. */
+	movl $SYSABI_NR_arch_prctl, %eax
+	movl $0x1003, %edi
+	leaq bases(%rip), %rsi
+	syscall
+	movl $SYSABI_NR_arch_prctl, %eax
+	movl $0x1004, %edi
+	leaq bases+8(%rip), %rsi
+	syscall
 	movl $SYSABI_NR_write, %eax
 	movl $3, %edi
 	leaq frame(%rip), %rsi
-	movl $FR_SIZE, %edx
+	movl $FR_SIZE+16, %edx	/* frame and bases are adjacent in .bss */
 	syscall
 	movl $SYSABI_NR_exit_group, %eax
 	xorl %edi, %edi

@@ -1691,12 +1691,12 @@ static void child_exec(const struct pcase *c, int report_fd)
 	_exit(127);
 }
 
-static void emit_exec_frame(const struct pcase *c, const struct sysabi_frame *f, uint64_t child)
+static void emit_exec_frame(const struct pcase *c, const struct sysabi_frame *f, uint64_t child, int with_bases, const uint64_t *bases)
 {
 	struct jbuf *b = &g_out;
 	emit_head(b, c->id, "returned");
 	jb_s(b, ",\"before\":{},\"after\":");
-	emit_frame(b, f, 1, 0, 0, 0);
+	emit_frame(b, f, 1, with_bases, bases[0], bases[1]);
 	jb_s(b, ",\"env\":{");
 	int first = 1;
 	jb_kv_hex(b, &first, "pid", child);
@@ -1887,10 +1887,14 @@ static void run_forked(struct pcase *c)
 	if (timed_out) {
 		snprintf(why, sizeof why, "case ran longer than its %u ms limit; child killed", c->timeout_ms);
 		emit_simple(&g_out, c->id, "timeout", why);
-	} else if (c->entry == E_EXEC && rep.len == FR_SIZE && memchr(rep.p, 0, rep.len)) {
+	} else if (c->entry == E_EXEC && (rep.len == FR_SIZE || rep.len == FR_SIZE + 16) && memchr(rep.p, 0, rep.len)) {
+		/* The exec program's binary frame; 64-bit ones append fs_base and gs_base. */
 		struct sysabi_frame f;
+		uint64_t bases[2] = { 0, 0 };
 		memcpy(&f, rep.p, sizeof f);
-		emit_exec_frame(c, &f, (uint64_t)pid);
+		if (rep.len == FR_SIZE + 16)
+			memcpy(bases, rep.p + FR_SIZE, sizeof bases);
+		emit_exec_frame(c, &f, (uint64_t)pid, rep.len == FR_SIZE + 16, bases);
 	} else if (rep.len > 0 && rep.p[rep.len - 1] == '\n' && rep.p[0] == '{') {
 		/* The child's own complete observation line, passed on as it is. */
 		if (write_all(g_report_fd, rep.p, rep.len) < 0)

@@ -111,6 +111,8 @@ t.test('exec: the initial register state of a fresh static program (RG-07)', { s
   t.equal(o!.after?.rflags, 0x202n, 'RFLAGS = 0x202');
   t.equal(o!.after?.cs, BigInt(SELECTORS.USER_CS));
   t.equal(o!.after?.rip, o!.env.entry_ip, 'reported from the custom entry point');
+  t.equal(o!.after?.fs_base, 0n, 'no TLS yet: FS base 0');
+  t.equal(o!.after?.gs_base, 0n, 'GS base 0');
 });
 
 t.test('sigreturn: frame rewritten, then rt_sigreturn (RT-01)', { skip }, async (t) => {
