@@ -134,7 +134,7 @@ t.test('--out writes reports/<run id>/', async (t) => {
   t.equal(r.code, 0);
   const [dir] = readdirSync(out);
   t.match(dir, /^\d{8}T\d{6}Z-\d{3}$/);
-  t.same(readdirSync(join(out, dir!)).sort(), ['junit.xml', 'module-test-cli-fixtures-target.ts.tap', 'results.json']);
+  t.same(readdirSync(join(out, dir!)).sort(), ['junit.xml', 'matrix.html', 'matrix.md', 'module-test-cli-fixtures-target.ts.tap', 'results.json']);
   t.match(r.stderr, /reports written to/);
 });
 

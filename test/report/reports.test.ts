@@ -196,12 +196,12 @@ t.test('results.json: run info, targets, every result with its observation', asy
   t.same(doc.specs['entry.one']!.refs, ['kernel: arch/x86/entry/entry_64.S (entry_SYSCALL_64)']);
 });
 
-t.test('reports/<run>/ holds a .tap per target, results.json and junit.xml', async (t) => {
+t.test('reports/<run>/ holds a .tap per target, results.json, junit.xml and the matrix', async (t) => {
   const input = await mixedRun();
   const out = mkdtempSync(join(tmpdir(), 'sysabi-out-'));
   const w = await writeReportDir(out, input);
   t.equal(w.dir, join(out, input.report.info.id));
-  t.same(readdirSync(w.dir).sort(), ['emu.tap', 'junit.xml', 'ref.tap', 'results.json']);
+  t.same(readdirSync(w.dir).sort(), ['emu.tap', 'junit.xml', 'matrix.html', 'matrix.md', 'ref.tap', 'results.json']);
   const ref = await parseTap(readFileSync(join(w.dir, 'ref.tap'), 'utf8'));
   t.equal(ref.points.filter((p) => p.depth === 1).length, 6, 'the target file has the cases one level down');
 });
