@@ -2063,6 +2063,9 @@ static char *next_line(struct linereader *r)
 static void init_process(char **argv)
 {
 	(void)argv;
+	/* The harness runs the probe in its own process group (so it can kill it with its
+	 * children); if the harness itself dies, a probe stuck in a case must not linger. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	g_pagesize = sysconf(_SC_PAGESIZE);
 	g_pid = sysabi_self_pid = (uint64_t)getpid();
 	g_tid = (uint64_t)syscall(SYS_gettid);
