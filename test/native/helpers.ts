@@ -7,9 +7,13 @@ import { RFLAGS_USER_DEFAULT, type Abi } from '../../abi/constants.js';
 import { numberOf } from '../../abi/tables/index.js';
 import { GPRS64, GPRS32, type Case, type Gpr, type Operand } from '../../harness/contracts.js';
 import { defaultProbeDir, probePath } from '../../harness/targets/probe-runner.js';
-import { nativeSupported } from '../../harness/targets/registry.js';
 
 export const PROBE_DIR = defaultProbeDir();
+
+/** The probes test this kernel only on x86-64 Linux (same rule as the `native` target). */
+function nativeSupported(): boolean {
+  return process.platform === 'linux' && process.arch === 'x64';
+}
 
 /** false, or why these tests cannot run here (for tap's `skip`). */
 export function nativeSkip(abi: Abi = 'x86_64'): false | string {
