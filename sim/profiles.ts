@@ -8,6 +8,11 @@ import type { Profile } from '../harness/contracts.js';
 // seccomp: filters and strict mode are modelled in sim/kernel/seccomp and sim/kernel/trace.ts (issue 7).
 const SIM_FEATURES = ['fsgsbase', 'seccomp', 'ptrace'];
 
+/** Memo for versionCode: since() runs several times per simulated syscall and the set of
+ *  version strings (profile kernels, landmark versions) is small, so each is parsed once.
+ *  Declared up here because PROFILES below already calls versionCode at module load. */
+const VERSION_CODES = new Map<string, number>();
+
 function p(name: string, kernel: string, vendor: 'intel' | 'amd', cfg: Partial<Profile> = {}): Profile {
   return {
     name,
@@ -83,6 +88,14 @@ export async function resolveProfile(name: string = DEFAULT_PROFILE): Promise<Pr
 
 /** "7.0" / "6.18.3-foo" → comparable number major*2^16 + minor*2^8 + patch. */
 export function versionCode(v: string): number {
+  const hit = VERSION_CODES.get(v);
+  if (hit !== undefined) return hit;
+  const code = parseVersion(v);
+  VERSION_CODES.set(v, code);
+  return code;
+}
+
+function parseVersion(v: string): number {
   const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v.trim());
   if (!m) throw new Error(`not a kernel version: "${v}" (expected major.minor[.patch])`);
   return Number(m[1]) * 65536 + Number(m[2] ?? 0) * 256 + Math.min(Number(m[3] ?? 0), 255);

@@ -4,7 +4,7 @@
 // ONE place for these values (ABI-FACTS §2, §3.1); sim/kernel/ boots the CPU through bootCpu.
 
 import { RFLAGS, SELECTORS, GDT_ENTRY_TLS_MIN, GDT_ENTRY_TLS_ENTRIES } from '../../abi/constants.js';
-import type { Descriptor, IdtGate } from './api.js';
+import type { Descriptor, IdtGate, SegmentCache } from './api.js';
 import { Cpu, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, hx, nullCache } from './state.js';
 
 /** STAR = (__USER32_CS << 48) | (__KERNEL_CS << 32): SYSCALL CS 0x10/SS 0x18; SYSRET CS 0x23 or 0x33, SS 0x2b. */
@@ -186,6 +186,20 @@ export function bootCpu(cpu: Cpu, opts: BootOptions): void {
   }
 }
 
+/** nullCache(0)'s fields, except that the base is kept. */
+function nullKeepBase(c: SegmentCache): void {
+  c.selector = 0;
+  c.limit = 0;
+  c.type = 0;
+  c.s = false;
+  c.dpl = 0;
+  c.present = false;
+  c.l = false;
+  c.db = false;
+  c.g = false;
+  c.unusable = true;
+}
+
 /**
  * Put the CPU in user mode the way Linux runs a process: CPL 3, CS 0x33 (64-bit) or 0x23
  * (compat), SS/DS/ES 0x2b, FS/GS NULL selectors; caches as the GDT says. Called at CPL 0 it
@@ -203,13 +217,14 @@ export function userState(cpu: Cpu, mode: '64' | 'compat'): void {
   const csIdx = mode === '64' ? GDT_INDEX.USER_CS : GDT_INDEX.USER32_CS;
   const ds = cpu.gdt[GDT_INDEX.USER_DS]!;
   cpu.fillCache(cpu.seg.cs, csSel, cpu.gdt[csIdx]!);
-  for (const s of ['ss', 'ds', 'es'] as const) cpu.fillCache(cpu.seg[s], SELECTORS.USER_DS, ds);
-  for (const s of ['fs', 'gs'] as const) {
-    const c = cpu.seg[s];
-    const base = c.base;
-    Object.assign(c, nullCache());
-    c.base = base; // a 64-bit process's FS/GS bases live on behind NULL selectors (arch_prctl)
-  }
+  // Unrolled (no per-call arrays or nullCache objects): this runs once per simulated case.
+  cpu.fillCache(cpu.seg.ss, SELECTORS.USER_DS, ds);
+  cpu.fillCache(cpu.seg.ds, SELECTORS.USER_DS, ds);
+  cpu.fillCache(cpu.seg.es, SELECTORS.USER_DS, ds);
+  // A 64-bit process's FS/GS bases live on behind NULL selectors (arch_prctl), so only the
+  // rest of the cache is reset to what nullCache() holds.
+  nullKeepBase(cpu.seg.fs);
+  nullKeepBase(cpu.seg.gs);
   cpu.cpl = 3;
   cpu.mode = mode === '64' ? 'long64' : 'compat';
   if (cpu.trace) cpu.note('user', `CPL 3, CS ${hx(csSel)}, SS/DS/ES ${hx(SELECTORS.USER_DS)} (${cpu.mode})`);

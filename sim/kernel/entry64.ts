@@ -22,16 +22,13 @@ const ENOSYS = BigInt.asUintN(64, -BigInt(ERRNO.ENOSYS));
 /** Registers of the CPU as pt_regs, with the hardware-frame part given. */
 export function ptRegsFromCpu(k: Kernel, frame: { ip: bigint; cs: bigint; flags: bigint; sp: bigint; ss: bigint }, origAx: bigint): PtRegs {
   const g = k.cpu.gpr;
-  const r = {} as PtRegs;
-  for (const n of GPRS64) r[n] = g[n];
-  r.orig_ax = origAx;
-  r.rax = ENOSYS;
-  r.ip = frame.ip;
-  r.cs = frame.cs;
-  r.flags = frame.flags;
-  r.rsp = frame.sp;
-  r.ss = frame.ss;
-  return r;
+  // One object literal (GPRS64 order, then the frame part, as the old keyed loop built it):
+  // built on every syscall, and a literal gets a single hidden class with no keyed stores.
+  return {
+    rax: ENOSYS, rbx: g.rbx, rcx: g.rcx, rdx: g.rdx, rsi: g.rsi, rdi: g.rdi, rbp: g.rbp, rsp: frame.sp,
+    r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15,
+    orig_ax: origAx, ip: frame.ip, cs: frame.cs, flags: frame.flags, ss: frame.ss,
+  };
 }
 
 /** Reload the thread's segment state if a syscall changed it (arch_prctl, set_thread_area). */
@@ -88,7 +85,8 @@ export function entrySyscall64(k: Kernel, work?: (regs: PtRegs) => void): { res:
     ip: cpu.gpr.rcx, cs: BigInt(SELECTORS.USER_CS), flags: cpu.gpr.r11, sp: cpu.gpr.rsp, ss: BigInt(SELECTORS.USER_DS),
   }, cpu.gpr.rax);
   cpu.gpr.rsp = LINUX_KERNEL_STACK;
-  k.note(`entry_SYSCALL_64: pt_regs ip = rcx = 0x${regs.ip.toString(16)}, flags = r11 = 0x${regs.flags.toString(16)}, orig_ax = rax = 0x${regs.orig_ax.toString(16)}, ax = -ENOSYS`);
+  // Guarded: the text is built only when explaining (three bigint→hex conversions per case).
+  if (k.steps) k.note(`entry_SYSCALL_64: pt_regs ip = rcx = 0x${regs.ip.toString(16)}, flags = r11 = 0x${regs.flags.toString(16)}, orig_ax = rax = 0x${regs.orig_ax.toString(16)}, ax = -ENOSYS`);
   k.flushCpuTrace();
   // `work` stands in for the syscall body (rt_sigreturn restoring a signal frame).
   if (work) work(regs);

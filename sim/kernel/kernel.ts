@@ -4,12 +4,12 @@
 // entry_compat.ts are the kernel's entry code.
 
 import type { Profile, SignalInfo, RegFile } from '../../harness/contracts.js';
-import { GPRS64, GPRS32 } from '../../harness/contracts.js';
+import { GPRS64 } from '../../harness/contracts.js';
 import { SIGNALS, SI_CODES } from '../../abi/constants.js';
 import { Cpu } from '../cpu/state.js';
 import { vendorTraits } from '../cpu/vendors.js';
 import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX, type BootOptions } from '../cpu/linux.js';
-import type { CpuFault, CpuVendorTraits, Descriptor, MsrName } from '../cpu/api.js';
+import type { CpuFault, CpuVendorTraits, Descriptor, MsrName, SegmentCache } from '../cpu/api.js';
 import { Process, SIG_DFL, SIG_IGN } from './process.js';
 import type { SeccompState } from './seccomp/filter.js';
 import { PROT_READ, PROT_WRITE, type AddressSpace } from './mm.js';
@@ -90,9 +90,31 @@ function pooledCpu(traits: CpuVendorTraits, mem: AddressSpace): Cpu {
   return c;
 }
 
+/** Field-by-field copy of a segment cache: once per register per case, and Object.assign
+ *  (the generic path) showed up in the profile. Must list every SegmentCache field. */
+function copySeg(d: SegmentCache, s: SegmentCache): void {
+  d.selector = s.selector;
+  d.base = s.base;
+  d.limit = s.limit;
+  d.type = s.type;
+  d.s = s.s;
+  d.dpl = s.dpl;
+  d.present = s.present;
+  d.l = s.l;
+  d.db = s.db;
+  d.g = s.g;
+  d.unusable = s.unusable;
+}
+
 function copyBooted(cpu: Cpu, t: Cpu): void {
   for (const m of MSR_STORED) cpu.msr[m] = t.msr[m];
-  for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) Object.assign(cpu.seg[s], t.seg[s]);
+  const cs = cpu.seg, ts = t.seg;
+  copySeg(cs.cs, ts.cs);
+  copySeg(cs.ss, ts.ss);
+  copySeg(cs.ds, ts.ds);
+  copySeg(cs.es, ts.es);
+  copySeg(cs.fs, ts.fs);
+  copySeg(cs.gs, ts.gs);
   cpu.gdt = t.gdt.slice();
   cpu.ldt = [];
   cpu.idt = t.idt;
@@ -173,16 +195,31 @@ export class Kernel {
   /** User registers as the code sees them (32-bit code: the low halves of the eight). */
   userRegs(extra = true): RegFile {
     const cpu = this.cpu;
-    const r: RegFile = {};
+    const g = cpu.gpr;
     const is32 = cpu.mode !== 'long64';
-    for (const g of is32 ? GPRS32 : GPRS64) r[g] = is32 ? cpu.gpr[g] & 0xffffffffn : cpu.gpr[g];
-    r.rip = cpu.rip;
-    r.rflags = cpu.rflags;
+    // Object literals (key order = REG_NAMES order, as the old keyed loop produced) keep one
+    // hidden class: this runs once per case, and keyed stores into {} were a profile hot spot.
+    let r: RegFile;
+    if (is32) {
+      const M = 0xffffffffn;
+      r = { rax: g.rax & M, rbx: g.rbx & M, rcx: g.rcx & M, rdx: g.rdx & M, rsi: g.rsi & M, rdi: g.rdi & M,
+        rbp: g.rbp & M, rsp: g.rsp & M, rip: cpu.rip, rflags: cpu.rflags };
+    } else {
+      r = { rax: g.rax, rbx: g.rbx, rcx: g.rcx, rdx: g.rdx, rsi: g.rsi, rdi: g.rdi, rbp: g.rbp, rsp: g.rsp,
+        r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15,
+        rip: cpu.rip, rflags: cpu.rflags };
+    }
     if (extra) {
-      for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) r[s] = BigInt(cpu.seg[s].selector);
+      const s = cpu.seg;
+      r.cs = BigInt(s.cs.selector);
+      r.ss = BigInt(s.ss.selector);
+      r.ds = BigInt(s.ds.selector);
+      r.es = BigInt(s.es.selector);
+      r.fs = BigInt(s.fs.selector);
+      r.gs = BigInt(s.gs.selector);
       if (!is32) {
-        r.fs_base = cpu.seg.fs.base;
-        r.gs_base = cpu.seg.gs.base;
+        r.fs_base = s.fs.base;
+        r.gs_base = s.gs.base;
       }
     }
     return r;
