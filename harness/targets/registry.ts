@@ -2,6 +2,7 @@
 // `sim:linux-7.0-amd`, `native`) into a Target, and knows which targets `make check` runs
 // by default. Adding an implementation is one registerTarget() call (see README "Adding a target").
 
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Target } from '../contracts.js';
@@ -90,7 +91,9 @@ export async function createTarget(spec: string | ParsedTargetSpec, ctx: TargetC
 
 function isModuleMissing(e: unknown): boolean {
   const code = (e as { code?: string } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+  // Loader hooks (tsx in development) may rethrow the resolution failure without its code.
+  return e instanceof Error && /^Cannot find (?:module|package) '/.test(e.message);
 }
 
 function errorMessage(e: unknown): string {
@@ -164,7 +167,11 @@ registerTarget('module', {
   summary: 'PATH of a JS/TS module exporting createTarget() or a default Target',
   paramRequired: true,
   async create(param, ctx) {
-    const url = pathToFileURL(resolve(ctx.cwd ?? process.cwd(), param!)).href;
+    const file = resolve(ctx.cwd ?? process.cwd(), param!);
+    // Checked before importing: a missing module is "not installed here" (a SKIP), and the
+    // loader's own error for it varies (Node's code vs a loader hook's plain message).
+    if (!existsSync(file)) throw new TargetUnavailableError(`target not available (module ${param} not found)`);
+    const url = pathToFileURL(file).href;
     const mod = (await import(url)) as Record<string, unknown>;
     const candidate = mod.createTarget ?? mod.default;
     const t = typeof candidate === 'function' ? await (candidate as (o: object) => Target | Promise<Target>)({ ...ctx }) : candidate;
