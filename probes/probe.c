@@ -34,6 +34,7 @@
 #include "probe.h"
 #include "seccomp.h"
 #include "vdso.h"
+#include "hex.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
  * references keep the probe building and working without it (no `seccomp` lines then). */
@@ -545,17 +546,6 @@ static int lookup(const char *const *names, const char *s)
 	for (int i = 0; names[i]; i++)
 		if (strcmp(names[i], s) == 0)
 			return i;
-	return -1;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 

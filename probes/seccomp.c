@@ -16,17 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "seccomp.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "hex.h"
 
 static int hexn(const char *s, int n, unsigned long *out)
 {
