@@ -137,6 +137,10 @@ export interface PtraceAction {
   /** Registers written with PTRACE_SETREGS (GETREGS, change these, SETREGS), by user_regs_struct
    *  names of a 64-bit tracer: orig_rax, rax, rip, rdi, ... An empty map is a plain write-back. */
   set: Partial<Record<'orig_rax' | RegName, bigint>>;
+  /** After `set`: rip -= 2 and rax = orig_rax, the tracer restarting the call (PT-06). */
+  rewind?: boolean;
+  /** After `set`, while the tracee is stopped: kill(tracee, this signal) (PT-07). */
+  kill?: number;
 }
 export interface PtraceScript {
   /** PTRACE_O_TRACESYSGOOD (stop signal SIGTRAP|0x80), PTRACE_O_TRACESECCOMP (SECCOMP_RET_TRACE stops). */
