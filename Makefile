@@ -10,7 +10,7 @@ ARGS ?=
 # Where `make check` writes reports/<run id>/ (TAP per target, results.json, junit.xml).
 REPORTS ?= reports
 
-.PHONY: all build check test lint schema schema-check tables probes bench clean distclean check-emulators
+.PHONY: all build check test lint schema schema-check tables metadata metadata-check probes bench clean distclean check-emulators
 
 all: build
 
@@ -30,6 +30,14 @@ dist/.stamp: $(NPM_STAMP) tsconfig.json $(TS_SOURCES)
 # Syscall tables regenerated from the kernel's .tbl files (KTBL_DIR=path/to/linux/arch/x86/entry/syscalls).
 tables: $(NPM_STAMP)
 	$(NODE) --import tsx abi/tables/gen.ts $(if $(KTBL_DIR),--from $(KTBL_DIR))
+
+# SYSCALL_METADATA (argument names and C types per syscall) from the running kernel's tracefs
+# event formats into abi/metadata/syscalls.ts; needs root and CONFIG_FTRACE_SYSCALLS (mounts
+# tracefs if needed; SKIPs with the reason otherwise). metadata-check compares without writing.
+metadata: $(NPM_STAMP)
+	$(NODE) --import tsx abi/metadata/gen.ts
+metadata-check: $(NPM_STAMP)
+	$(NODE) --import tsx abi/metadata/gen.ts --check
 
 # The C probes (rules in probes/probes.mk).
 include probes/probes.mk
