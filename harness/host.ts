@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execa } from 'execa';
 import { ERRNO, RFLAGS_USER_DEFAULT, SIGNALS, VSYSCALL_ADDR, X32_SYSCALL_BIT, errnoReturn } from '../abi/constants.js';
-import type { Abi, Case, Profile, Vendor, VsyscallMode } from './contracts.js';
+import type { Abi, Case, Observation, Profile, PtraceStopEvent, Vendor, VsyscallMode } from './contracts.js';
 import { defaultProbeDir, probeBuilt, probePath, runProbeSession } from './targets/probe-runner.js';
 
 /** Everything detection found, with the reasons behind each "no". */
@@ -116,8 +116,9 @@ async function detect(probeDir: string): Promise<HostFacts> {
   try {
     ptraceScope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
   } catch { /* no Yama: ptrace as usual */ }
-  if (ptraceScope < 3) features.push('ptrace');
-  else notes.push('ptrace: Yama ptrace_scope is 3 (no attach)');
+  // Yama 3 forbids PTRACE_TRACEME too; below that, whether a tracer really works (a seccomp
+  // sandbox may refuse ptrace) is asked of the probe's tracer below.
+  if (ptraceScope >= 3) notes.push('ptrace: Yama ptrace_scope is 3 (no attach, no PTRACE_TRACEME)');
   const fred = flags.has('fred');
   if (flags.has('la57')) features.push('la57');
 
@@ -146,6 +147,24 @@ async function detect(probeDir: string): Promise<HostFacts> {
       detectCase('x32', 'x86_64', 'syscall', X32_SYSCALL_BIT | NR_GETPID_64, false),
     ]);
     const [int80, x32o] = obs;
+    if (ptraceScope < 3) {
+      // getpid under the probe's tracer (probes/ptrace.c): PTRACE_SYSCALL must give an entry
+      // and an exit stop; GET_SYSCALL_INFO (v5.3) an op; PTRACE_SYSEMU one stop and -ENOSYS.
+      const pt = (mode: 'syscall' | 'sysemu'): Case => ({
+        ...detectCase(`ptrace-${mode}`, 'x86_64', 'syscall', NR_GETPID_64, true),
+        ptrace: { options: ['tracesysgood'], mode, at: [] },
+      });
+      const [sys, emu] = await runProbeSession([p64], [pt('syscall'), pt('sysemu')]);
+      const stops = (o?: Observation) => (o?.events ?? []).filter((e) => e.kind === 'ptrace') as PtraceStopEvent[];
+      if (sys?.outcome === 'returned' && stops(sys).length === 2 && stops(sys)[0]!.stop === 'entry') {
+        features.push('ptrace');
+        if (stops(sys)[0]!.info?.op === 1) features.push('get_syscall_info');
+        if (emu?.outcome === 'returned' && stops(emu).length === 1 && emu.after?.rax === errnoReturn('ENOSYS', 64)) features.push('sysemu');
+        notes.push('ptrace: the probe traced getpid (entry and exit stops)');
+      } else {
+        notes.push(`ptrace: unavailable (traced getpid: ${sys?.outcome} ${sys?.reason ?? `${stops(sys).length} stop(s)`})`);
+      }
+    }
     if (int80?.outcome === 'returned' && int80.after?.rax === int80.env.pid) {
       ia32 = true;
       notes.push('ia32: int $0x80 from 64-bit code returned the pid');

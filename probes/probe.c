@@ -33,6 +33,7 @@
 
 #include "probe.h"
 #include "seccomp.h"
+#include "ptrace.h"
 #include "vdso.h"
 #include "hex.h"
 
@@ -164,6 +165,7 @@ struct pcase {
 	int has_nextip;
 	uint64_t nextip;
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
+	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	char symbol[128];
 	char bad[256]; /* protocol error in this case, if any */
 	char id[512];
@@ -664,6 +666,8 @@ static void case_free(struct pcase *c)
 	if (c->sc && sc_free)
 		sc_free(c->sc);
 	c->sc = 0;
+	pt_free(c->pt);
+	c->pt = 0;
 }
 
 static void case_bad(struct pcase *c, const char *what, const char *line)
@@ -794,6 +798,8 @@ static int parse_case_line(struct pcase *c, char *line)
 		c->has_nextip = 1;
 	} else {
 		const char *r = sc_parse_line ? sc_parse_line(&c->sc, t, nt) : 0;
+		if (!r)
+			r = pt_parse_line(&c->pt, t, nt);
 		if (!r)
 			case_bad(c, "unknown key or wrong field count", copy);
 		else if (*r)
@@ -1406,6 +1412,10 @@ static void run_inline(struct pcase *c)
 	 * main() never runs a case with filters in the probe itself). */
 	if (c->sc && sc_install && sc_install(c->sc, why, sizeof why) < 0)
 		goto failed;
+	/* Under a tracer: stop here so the parent can set its options and resume in the
+	 * script's mode; the case's call is then the next system call (probes/ptrace.c). */
+	if (c->pt)
+		pt_child_stop((pid_t)g_pid);
 	/* No mask saved: the probe's mask is restored by hand on the rare fault path. */
 	if (sigsetjmp(g_jb, 0) == 0) {
 		g_in_case = 1;
@@ -1414,6 +1424,9 @@ static void run_inline(struct pcase *c)
 	} else {
 		faulted = 1;
 	}
+	/* The call is over: the tracer detaches at this marker's entry stop. */
+	if (c->pt)
+		sysabi_pt_marker();
 	fsb = read_fsbase();
 	restore_fsbase(fsb);
 	gsb = read_gsbase();
@@ -1787,6 +1800,15 @@ static void run_forked(struct pcase *c)
 			g_shm = m;
 	}
 	int use_pipe = c->entry == E_EXEC || !g_shm;
+	if (c->pt && use_pipe) {
+		emit_simple(&g_out, c->id, "unsupported", c->entry == E_EXEC ? "a ptrace tracer for exec cases is not implemented"
+										 : "ptrace cases need the shared report buffer (mmap failed)");
+		flush_obs(&g_out);
+		return;
+	}
+	if (c->pt)
+		/* 32-bit entries report ebx..ebp as the arguments (syscall_get_arguments). */
+		c->pt->args32 = !CODE64 || !c->code64 || c->entry == E_INT80 || c->entry == E_SYSENTER || c->entry == E_VDSO;
 	int p[2] = { -1, -1 };
 	if (use_pipe && pipe2(p, O_CLOEXEC) != 0) {
 		emit_simple(&g_out, c->id, "error", "pipe2 failed for the case report");
@@ -1808,6 +1830,14 @@ static void run_forked(struct pcase *c)
 			g_out.len = 0;
 		}
 		child_setup(c, dir, p[1]);
+		/* Traced before anything else, so no filter of the case can refuse it. */
+		if (c->pt && pt_child_traceme() != 0) {
+			char w[160];
+			snprintf(w, sizeof w, "PTRACE_TRACEME failed: %s", strerror(errno));
+			emit_simple(&g_out, c->id, "unsupported", w);
+			flush_obs(&g_out);
+			_exit(0);
+		}
 		if (c->entry == E_EXEC)
 			child_exec(c, p[1]);
 		child_signals(c);
@@ -1830,6 +1860,7 @@ static void run_forked(struct pcase *c)
 	long long deadline = now_ms() + c->timeout_ms;
 	int timed_out = 0;
 	int st = 0;
+	char *events = 0, ptwhy[256] = "";
 	if (use_pipe) {
 		for (;;) {
 			long long left = deadline - now_ms();
@@ -1860,6 +1891,18 @@ static void run_forked(struct pcase *c)
 			kill(pid, SIGKILL);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
+	} else if (c->pt) {
+		/* The probe is the tracer: it runs the script until the child ends. */
+		if (!pt_trace(pid, c->pt, deadline, &st, &events, ptwhy, sizeof ptwhy)) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		}
+		rep.p = g_shm->data;
+		rep.len = g_shm->len;
+		if (rep.len > SHM_REPORT_CAP - sizeof *g_shm)
+			rep.len = 0;
 	} else {
 		if (!wait_child(pid, deadline, &st)) {
 			timed_out = 1;
@@ -1877,6 +1920,9 @@ static void run_forked(struct pcase *c)
 	if (timed_out) {
 		snprintf(why, sizeof why, "case ran longer than its %u ms limit; child killed", c->timeout_ms);
 		emit_simple(&g_out, c->id, "timeout", why);
+	} else if (ptwhy[0]) {
+		/* The tracer could not do what the script says: the case did not run as asked. */
+		emit_simple(&g_out, c->id, "error", ptwhy);
 	} else if (c->entry == E_EXEC && (rep.len == FR_SIZE || rep.len == FR_SIZE + 16) && memchr(rep.p, 0, rep.len)) {
 		/* The exec program's binary frame; 64-bit ones append fs_base and gs_base. */
 		struct sysabi_frame f;
@@ -1886,9 +1932,15 @@ static void run_forked(struct pcase *c)
 			memcpy(bases, rep.p + FR_SIZE, sizeof bases);
 		emit_exec_frame(c, &f, (uint64_t)pid, rep.len == FR_SIZE + 16, bases);
 	} else if (rep.len > 0 && rep.p[rep.len - 1] == '\n' && rep.p[0] == '{') {
-		/* The child's own complete observation line, passed on as it is. */
-		if (write_all(g_report_fd, rep.p, rep.len) < 0)
+		/* The child's own complete observation line, passed on as it is (with the
+		 * tracer's stops added before its closing brace). */
+		if (events && rep.len >= 2 && rep.p[rep.len - 2] == '}') {
+			if (write_all(g_report_fd, rep.p, rep.len - 2) < 0 || write_all(g_report_fd, ",\"events\":", 10) < 0 ||
+			    write_all(g_report_fd, events, strlen(events)) < 0 || write_all(g_report_fd, "}\n", 2) < 0)
+				_exit(71);
+		} else if (write_all(g_report_fd, rep.p, rep.len) < 0) {
 			_exit(71);
+		}
 	} else if (WIFSIGNALED(st)) {
 		int sig = WTERMSIG(st);
 		if (sig == SIGALRM && (!c->ndisp || c->disp[SIGALRM] == D_NONE)) {
@@ -1918,6 +1970,14 @@ static void run_forked(struct pcase *c)
 	}
 	if (use_pipe)
 		free(rep.p);
+	if (events && g_out.len >= 2 && g_out.p[g_out.len - 2] == '}') {
+		/* Stops seen before the child died or was killed belong to the observation too. */
+		g_out.len -= 2;
+		jb_s(&g_out, ",\"events\":");
+		jb_s(&g_out, events);
+		jb_s(&g_out, "}\n");
+	}
+	free(events);
 	flush_obs(&g_out);
 }
 
@@ -2146,7 +2206,7 @@ int main(int argc, char **argv)
 		if (c.bad[0]) {
 			emit_simple(&g_out, c.id, "error", c.bad);
 			flush_obs(&g_out);
-		} else if (c.isolate || c.entry == E_EXEC || c.entry == E_SIGRETURN || c.blocked || c.sc) {
+		} else if (c.isolate || c.entry == E_EXEC || c.entry == E_SIGRETURN || c.blocked || c.sc || c.pt) {
 			run_forked(&c);
 		} else {
 			if (c.ndisp)

@@ -13,6 +13,7 @@ import { ABIS } from '../../abi/constants.js';
 import {
   GPRS64, REG_NAMES,
   type Abi, type Case, type Observation, type Operand, type Outcome, type Profile, type RegFile,
+  type PtraceScript, type PtraceStopEvent, type PtraceStopKind, type PtraceSyscallInfo,
   type RunContext, type SignalInfo, type Target, type TargetInfo,
 } from '../contracts.js';
 
@@ -127,8 +128,23 @@ export function encodeCase(c: Case): string {
   if (c.sigreturn) {
     for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
   }
+  if (c.ptrace) encodePtrace(c.ptrace, l);
   l.push('end', '');
   return l.join('\n');
+}
+
+/** ptrace (issue 7, probes/ptrace.c): `ptrace OPTIONS MODE`, then per action `ptact STOP N`
+ *  and its `ptset STOP N REG HEX`, `ptrewind STOP N`, `ptkill STOP N SIG` lines. */
+function encodePtrace(p: PtraceScript, l: string[]): void {
+  const opts = [p.options.includes('tracesysgood') ? 'sysgood' : '', p.options.includes('traceseccomp') ? 'seccomp' : ''].filter(Boolean);
+  l.push(`ptrace ${opts.join(',') || '-'} ${p.mode}`);
+  for (const a of p.at) {
+    const at = `${a.stop} ${a.n}`;
+    l.push(`ptact ${at}`);
+    for (const [r, v] of Object.entries(a.set)) if (v !== undefined) l.push(`ptset ${at} ${r} ${h64(v)}`);
+    if (a.rewind) l.push(`ptrewind ${at}`);
+    if (a.kill) l.push(`ptkill ${at} ${a.kill}`);
+  }
 }
 
 // ------------------------------------------------------------------ decoding
@@ -197,6 +213,40 @@ function sigInfo(v: unknown, where: string): SignalInfo {
   return s;
 }
 
+const STOPS: readonly string[] = ['entry', 'exit', 'seccomp'];
+
+/** One ptrace stop as probes/ptrace.c reports it (the PtraceStopEvent shape), checked field by field. */
+function ptraceEvent(v: unknown, where: string): PtraceStopEvent {
+  if (!isObj(v)) throw new ProtocolError(`${where}: expected an object`);
+  if (v.kind !== 'ptrace') throw new ProtocolError(`${where}.kind: expected "ptrace", found ${JSON.stringify(v.kind)}`);
+  if (typeof v.stop !== 'string' || !STOPS.includes(v.stop)) throw new ProtocolError(`${where}.stop: expected entry, exit or seccomp, found ${JSON.stringify(v.stop)}`);
+  const list = (x: unknown, w: string): bigint[] => {
+    if (!Array.isArray(x) || x.length > 6) throw new ProtocolError(`${w}: expected up to six hex values`);
+    return x.map((a, i) => big(a, w, String(i)));
+  };
+  const ev: PtraceStopEvent = {
+    kind: 'ptrace', stop: v.stop as PtraceStopKind, sig: int(v.sig, `${where}.sig`), event: int(v.event, `${where}.event`),
+    orig_rax: big(v.orig_rax, where, 'orig_rax'), rax: big(v.rax, where, 'rax'), rip: big(v.rip, where, 'rip'),
+    rsp: big(v.rsp, where, 'rsp'), args: list(v.args, `${where}.args`), eventmsg: big(v.eventmsg, where, 'eventmsg'),
+  };
+  if (v.info !== undefined) {
+    const i = v.info;
+    const w = `${where}.info`;
+    if (!isObj(i)) throw new ProtocolError(`${w}: expected an object`);
+    const info: PtraceSyscallInfo = {
+      op: int(i.op, `${w}.op`), arch: int(i.arch, `${w}.arch`),
+      instruction_pointer: big(i.instruction_pointer, w, 'instruction_pointer'), stack_pointer: big(i.stack_pointer, w, 'stack_pointer'),
+    };
+    if (i.nr !== undefined) info.nr = big(i.nr, w, 'nr');
+    if (i.args !== undefined) info.args = list(i.args, `${w}.args`);
+    if (i.ret_data !== undefined) info.ret_data = int(i.ret_data, `${w}.ret_data`);
+    if (i.rval !== undefined) info.rval = big(i.rval, w, 'rval');
+    if (i.is_error !== undefined) info.is_error = int(i.is_error, `${w}.is_error`);
+    ev.info = info;
+  }
+  return ev;
+}
+
 const ENV_IDS = ['pid', 'tid', 'ppid', 'uid', 'gid', 'entry_ip', 'next_ip', 'unmapped'] as const;
 
 /** Parse one answer line for case `c`; throws ProtocolError saying what is wrong. */
@@ -236,6 +286,14 @@ export function decodeObservation(line: string, c: Case): Observation {
       if (typeof m !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(m)) throw new ProtocolError(`memory.${k}: expected lowercase hex bytes`);
       o.memory[k] = m;
     }
+  }
+  if (v.events !== undefined) {
+    if (!Array.isArray(v.events)) throw new ProtocolError('events: expected an array');
+    o.events = v.events.map((e, i) => ptraceEvent(e, `events[${i}]`));
+  } else if (c.ptrace && (o.outcome === 'returned' || o.outcome === 'signal' || o.outcome === 'killed' || o.outcome === 'exited')) {
+    // The tracer attached (the case ran) but no stop was recorded: an empty list, so that
+    // `event_count: 0` can hold and `events:` fails with "only 0 stops".
+    o.events = [];
   }
   if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
   const env = v.env;
@@ -467,14 +525,7 @@ export function createProbeTarget(opts: ProbeTargetOptions): Target {
         byAbi.set(c.abi, l);
       });
       for (const [abi, all] of byAbi) {
-        // ptrace cases (issue 7) need the probe's tracer (probes/ptrace.c), which is not built
-        // yet: an honest SKIP rather than a run without the tracer whose events would be missing.
-        const idx = all.filter((i) => {
-          if (!cases[i]!.ptrace) return true;
-          out[i] = failed(cases[i]!, 'unsupported', 'the native probe has no ptrace tracer yet (issue 7: probes/ptrace.c)');
-          ctx.onObservation?.(out[i]!);
-          return false;
-        });
+        const idx = all;
         if (idx.length === 0) continue;
         const av = await availability(abi);
         const argv = av.ok ? wrap(abi, probePath(probeDir, abi)) : null;

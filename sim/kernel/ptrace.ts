@@ -61,7 +61,7 @@ export class Tracer {
       kind: 'ptrace', stop: kind, sig, event: kind === 'seccomp' ? PTRACE_EVENT_SECCOMP : 0,
       orig_rax: regs.orig_ax, rax: regs.rax, rip: regs.ip, rsp: regs.rsp, args, eventmsg: this.message,
     };
-    if (modern) ev.info = syscallInfo(regs, kind, compat, this.message);
+    if (modern) ev.info = syscallInfo(regs, kind, compat, this.message, this.sysgood);
     this.events.push(ev);
     k.note(`ptrace ${kind} stop #${n}: signal 0x${sig.toString(16)}, orig_rax 0x${regs.orig_ax.toString(16)}, rax 0x${regs.rax.toString(16)}, eventmsg ${this.message}`);
     const act = this.script.at.find((a) => a.stop === kind && a.n === n);
@@ -85,7 +85,7 @@ export class Tracer {
  * unsigned long field: orig_ax as stored), args from syscall_get_arguments(), rval/is_error
  * from syscall_get_return_value()/syscall_get_error().
  */
-function syscallInfo(regs: PtRegs, kind: PtraceStopKind, compat: boolean, message: bigint): NonNullable<PtraceStopEvent['info']> {
+function syscallInfo(regs: PtRegs, kind: PtraceStopKind, compat: boolean, message: bigint, sysgood: boolean): NonNullable<PtraceStopEvent['info']> {
   const base = {
     arch: compat ? AUDIT_ARCH.I386 : AUDIT_ARCH.X86_64,
     instruction_pointer: regs.ip,
@@ -96,6 +96,11 @@ function syscallInfo(regs: PtRegs, kind: PtraceStopKind, compat: boolean, messag
   // sign-extended into the __u64 field.
   const nr = BigInt.asUintN(64, BigInt.asIntN(32, regs.orig_ax));
   if (kind === 'seccomp') return { op: PTRACE_SYSCALL_INFO.SECCOMP, ...base, nr, args, ret_data: Number(message) };
+  // ptrace_get_syscall_info() picks the op from the stop's si_code: only SIGTRAP|0x80 (a
+  // syscall stop with PTRACE_O_TRACESYSGOOD) is read as entry/exit; a plain SIGTRAP stop is
+  // indistinguishable from a signal, so the op is NONE with only arch, ip and sp filled
+  // (confirmed natively: SYSEMU without tracesysgood reports op 0).
+  if (!sysgood) return { op: PTRACE_SYSCALL_INFO.NONE, ...base };
   if (kind === 'entry') return { op: PTRACE_SYSCALL_INFO.ENTRY, ...base, nr, args };
   // syscall_get_error(): for a compat task only the low 32 bits are sign-extended
   // (asm/syscall.h: `error = regs->ax; if (in_ia32_syscall) error = (long)(int)error;`).
@@ -137,7 +142,13 @@ export function ptraceEntry(k: Kernel, regs: PtRegs, compat: boolean): boolean {
 export function ptraceExit(k: Kernel, regs: PtRegs, compat: boolean): void {
   const t = TRACERS.get(k);
   if (!t || !t.syscallTrace) return;
-  if (k.stop || k.p.exited) return; // a dead task reports no exit stop
+  if (k.p.exited) return;
+  // A task already dead (do_exit: strict mode's SIGKILL, exit) reports no exit stop. A seccomp
+  // filter's KILL_* is different since ~v5.15 (commit 307d522f5eb8, "signal/seccomp: Refactor
+  // seccomp signal and coredump generation"): __seccomp_filter rolls the registers back, forces
+  // SIGSYS and returns -1, so the skipped call goes through syscall_exit_work — exit stop with
+  // rax = orig_rax — and the task dies on the way out (SA_IMMUTABLE: no signal stop).
+  if (k.stop && !(k.stop.kind === 'killed' && k.stop.signal === SIGNALS.SIGSYS && k.seccomp?.mode === 'filter' && since(k.profile, '5.15'))) return;
   t.stop(k, regs, 'exit', compat);
 }
 
