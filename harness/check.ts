@@ -10,6 +10,7 @@ import { REG32_ALIASES, type Diff, type Observation, type RegName, type Result, 
 import { hex } from './json.js';
 import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spec/types.js';
 import { eventField } from './spec/ptrace.js';
+import { ftraceField } from './spec/ftrace.js';
 
 const ERRNO_BY_NUM = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 const SIGNAL_BY_NUM = new Map<number, string>(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
@@ -263,7 +264,37 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     }
   }
   if (e.events || e.eventCount) checkEvents(e, ctx, out);
+  if (e.ftrace) checkFtrace(e.ftrace, ctx, out);
   return out;
+}
+
+/** "sys_enter getpid, sys_exit getpid" for messages. */
+function ftraceSeq(evs: Record<string, unknown>[]): string {
+  return evs.map((v) => `${String(v.event)} ${String(v.name)}`).join(', ') || 'none';
+}
+
+/** The case's ftrace events against `ftrace:`: the exact list, in order (docs/ftrace.md). */
+function checkFtrace(want: NonNullable<Expectation['ftrace']>, ctx: Ctx, out: D[]): void {
+  if (ctx.obs.events === undefined) {
+    out.push({ field: 'ftrace', expected: `${want.length} ftrace event(s)`, observed: '(no events reported by the target)', missing: true });
+    return;
+  }
+  const got = ctx.obs.events.filter((ev) => ev.kind === 'ftrace') as Record<string, unknown>[];
+  const seq = ftraceSeq(got);
+  if (got.length !== want.length) {
+    out.push({ field: 'ftrace', expected: `${want.length} event(s): ${want.map((w) => `${w.event}${w.name ? ' ' + w.name : ''}`).join(', ') || 'none'}`, observed: `${got.length}: ${seq}` });
+  }
+  want.forEach((w, i) => {
+    const g = got[i];
+    if (!g) return;
+    if (g.event !== w.event) { out.push({ field: `ftrace.${i}.event`, expected: w.event, observed: `${String(g.event)} (events: ${seq})` }); return; }
+    if (w.name !== undefined && g.name !== w.name) out.push({ field: `ftrace.${i}.name`, expected: w.name, observed: String(g.name) });
+    if (w.argCount !== undefined) {
+      const n = Array.isArray(g.args) ? g.args.length : 0;
+      if (n !== w.argCount) out.push({ field: `ftrace.${i}.args`, expected: `${w.argCount} argument(s)`, observed: `${n} recorded`, note: 'the kernel records as many arguments as the syscall metadata declares' });
+    }
+    for (const f of w.fields) checkValue(`ftrace.${i}.${f.field}`, f.m, ftraceField(g, f.field), 64, ctx, out);
+  });
 }
 
 /** The case's ptrace stops against `events:` (a prefix, in order) and `event_count:`. */

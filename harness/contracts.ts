@@ -188,6 +188,24 @@ export interface PtraceStopEvent extends TraceEvent {
   info?: PtraceSyscallInfo;
 }
 
+/**
+ * One ftrace syscall event of the case's call (events/syscalls/sys_enter_<name>, sys_exit_<name>;
+ * kernel/trace/trace_syscalls.c). Only the events the kernel attributes to the case's own entry
+ * instruction are reported (docs/ftrace.md).
+ */
+export interface FtraceEvent extends TraceEvent {
+  kind: 'ftrace';
+  event: 'sys_enter' | 'sys_exit';
+  /** The SYSCALL_DEFINE name of the event (sys_enter_<name>). */
+  name: string;
+  /** __syscall_nr: the x86_64 number. */
+  nr: number;
+  /** sys_enter: the arguments as recorded (as many as the metadata declares, full 64 bits). */
+  args?: bigint[];
+  /** sys_exit: the return value (long). */
+  ret?: bigint;
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -220,6 +238,9 @@ export interface Case {
   seccomp?: SeccompSetup;
   /** Run under a ptrace tracer (issue 7); implies isolate. Observation.events gets the stops. */
   ptrace?: PtraceScript;
+  /** Capture the ftrace syscall events of the case's call (issue 7, docs/ftrace.md); implies
+   *  isolate. Observation.events gets FtraceEvent entries (kind 'ftrace'). */
+  ftrace?: boolean;
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */

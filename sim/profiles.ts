@@ -6,7 +6,8 @@ import type { Profile } from '../harness/contracts.js';
 
 /** Capabilities the simulator models for every profile (ptrace: sim/kernel/ptrace.ts, issue 7). */
 // seccomp: filters and strict mode are modelled in sim/kernel/seccomp and sim/kernel/trace.ts (issue 7).
-const SIM_FEATURES = ['fsgsbase', 'seccomp', 'ptrace'];
+// ftrace: syscall events modelled in sim/kernel/ftrace.ts (issue 7, docs/ftrace.md).
+const SIM_FEATURES = ['fsgsbase', 'seccomp', 'ptrace', 'ftrace'];
 
 /** Memo for versionCode: since() runs several times per simulated syscall and the set of
  *  version strings (profile kernels, landmark versions) is small, so each is parsed once.

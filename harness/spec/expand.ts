@@ -17,6 +17,7 @@ import { ALL_REG_KEYS, CasePartialSchema, PLACEHOLDER_RE, type CaseInput, type E
 import { loadTags } from './tags.js';
 import { buildSeccomp } from './seccomp.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
+import { parseFtraceExpect } from './ftrace.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -520,6 +521,15 @@ function buildCase(
   if (m.seccomp !== undefined) autoWhy.push('it installs seccomp filters');
   // The case's process becomes a tracee of its parent (PTRACE_TRACEME) for good.
   if (m.ptrace !== undefined) autoWhy.push('it runs under a ptrace tracer');
+  // ftrace (issue 7): the events are told apart by the case process's pid (docs/ftrace.md).
+  const wantsFtrace = [expect, ...(expect.anyOf ?? []).map((a) => a.exp)].some((e) => e.ftrace !== undefined);
+  if (m.ftrace === false && wantsFtrace) fail(['ftrace'], 'ftrace: false, but expect has ftrace: events to check (which need the capture)');
+  const ftrace = m.ftrace === true || wantsFtrace;
+  if (ftrace) {
+    autoWhy.push('it captures ftrace events');
+    // Only a target that can capture syscall events runs it; others SKIP with the reason.
+    requires.features = [...new Set([...(requires.features ?? []), 'ftrace'])];
+  }
   if (entry === 'exec' || entry === 'sigreturn') autoWhy.push(`entry ${entry}`);
   const alts = [expect, ...(expect.anyOf ?? []).map((a) => a.exp)];
   if (alts.some((e) => e.killed || e.exitCode || e.outcome === 'killed' || e.outcome === 'exited')) autoWhy.push('the case expects its process to die or exit');
@@ -551,6 +561,7 @@ function buildCase(
     ...(sigreturn !== undefined ? { sigreturn } : {}),
     ...(seccomp !== undefined ? { seccomp } : {}),
     ...(ptrace !== undefined ? { ptrace } : {}),
+    ...(ftrace ? { ftrace: true } : {}),
     isolate,
     timeoutMs,
   };
@@ -669,6 +680,9 @@ function parseExpectation(
       { syscall: b.syscallNs, signal: SIGNAL_NS, arch: AUDIT_NS }, matcher);
   }
   if (e.event_count !== undefined) { const mm = matcher(e.event_count, [...base, 'event_count']); if (mm) out.eventCount = mm; }
+  if (e.ftrace !== undefined) {
+    out.ftrace = parseFtraceExpect(e.ftrace as Parameters<typeof parseFtraceExpect>[0], [...base, 'ftrace'], b.fail, matcher);
+  }
   // A stated outcome must agree with the keys that imply one.
   const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited' : undefined;
   if (out.outcome && implied && out.outcome !== implied) {

@@ -43,7 +43,7 @@ const regShape = <T extends z.ZodType>(keys: readonly string[], t: T) =>
 /** Target capabilities a spec may require (Profile.features). */
 export const FEATURES = [
   'seccomp', 'ptrace', 'fsgsbase', 'la57', 'rdpid', 'sysenter32', 'syscall32', 'umip',
-  'pku', 'shstk', 'user_notif', 'sysemu', 'get_syscall_info',
+  'pku', 'shstk', 'user_notif', 'sysemu', 'get_syscall_info', 'ftrace',
 ] as const;
 export const VSYSCALL_MODES = ['emulate', 'xonly', 'none'] as const;
 
@@ -204,6 +204,15 @@ export const PtraceEventExpectSchema = z.strictObject({
   }).optional(),
 });
 
+/** One expected ftrace syscall event (the exact list, in order: docs/ftrace.md). */
+export const FtraceEventExpectSchema = z.strictObject({
+  event: z.enum(['sys_enter', 'sys_exit']),
+  name: z.string().optional(),
+  nr: MatcherSchema.optional(),
+  args: z.array(MatcherSchema).max(6).optional(),
+  ret: MatcherSchema.optional(),
+});
+
 const expectShape = {
   outcome: nameOr(['returned', 'signal', 'killed', 'exited']).optional(),
   ret: MatcherSchema.optional(),
@@ -219,6 +228,7 @@ const expectShape = {
   memory: z.record(LocalName, MemExpectSchema).optional(),
   events: z.array(PtraceEventExpectSchema).optional(),
   event_count: MatcherSchema.optional(),
+  ftrace: z.array(FtraceEventExpectSchema).optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });
@@ -249,6 +259,7 @@ const caseBody = {
   sigreturn: z.strictObject(regShape(ALL_REG_KEYS, Value)).optional(),
   seccomp: SeccompSchema.optional(),
   ptrace: PtraceSchema.optional(),
+  ftrace: z.boolean().optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

@@ -56,6 +56,8 @@ export interface Expectation {
   events?: PtraceEventCheck[];
   /** How many ptrace stops the case's call produced. */
   eventCount?: Matcher;
+  /** The exact list of ftrace syscall events of the case's call (kind 'ftrace'), in order. */
+  ftrace?: FtraceEventCheck[];
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }
@@ -103,6 +105,17 @@ export interface ExpandedCase {
 }
 
 export type { Abi };
+
+/** One expected ftrace syscall event (docs/ftrace.md). Values compare at 64 bits. */
+export interface FtraceEventCheck {
+  event: 'sys_enter' | 'sys_exit';
+  /** SYSCALL_DEFINE name the event must carry. */
+  name?: string;
+  /** How many arguments the spec listed: the event must record exactly that many. */
+  argCount?: number;
+  /** field path ("nr", "args.0", "ret") → matcher. */
+  fields: { field: string; m: Matcher }[];
+}
 
 /** One expected ptrace stop: fields of PtraceStopEvent (and its `info`) with their matchers. */
 export interface PtraceEventCheck {

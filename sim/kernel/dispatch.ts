@@ -13,6 +13,7 @@ import { NotModelled, type SysCtx } from './syscalls/types.js';
 import type { Kernel } from './kernel.js';
 import { syscallTraceEnter } from './trace.js';
 import { ptraceExit } from './ptrace.js';
+import { ftraceEnter, ftraceExit } from './ftrace.js';
 
 /** struct pt_regs: the GPRs plus orig_ax and the hardware-frame part (ip, cs, flags, sp = rsp, ss). */
 export type PtRegs = Record<Gpr, bigint> & { orig_ax: bigint; ip: bigint; cs: bigint; flags: bigint; ss: bigint };
@@ -26,6 +27,8 @@ const INTRODUCED: Record<string, string> = { uretprobe: '6.11', uprobe: '6.18', 
 /** do_syscall_64's number decoding and table choice, then syscall_exit_work's ptrace exit stop. */
 export function doSyscall64(k: Kernel, regs: PtRegs): void {
   dispatch64(k, regs);
+  // syscall_exit_work: audit, the sys_exit tracepoint, then ptrace's exit stop.
+  ftraceExit(k, regs, false);
   ptraceExit(k, regs, false);
 }
 
@@ -35,6 +38,8 @@ function dispatch64(k: Kernel, regs: PtRegs): void {
   // syscall_enter_from_user_mode → syscall_trace_enter: seccomp (and a tracer) may skip the
   // call or change orig_ax, which is re-read below.
   if (!syscallTraceEnter(k, regs, false)) return;
+  // The sys_enter tracepoint closes syscall_trace_enter, after ptrace and seccomp.
+  ftraceEnter(k, regs, false);
   if (since(prof, '5.14')) {
     // nr = (int)orig_ax: only the low 32 bits count (entry_64.S movslq; "treat 64-bit syscall
     // numbers as int", v5.14).
@@ -78,11 +83,13 @@ function dispatch64(k: Kernel, regs: PtRegs): void {
 /** do_syscall_32_irqs_on / do_int80_emulation dispatch: nr = (int)orig_ax (eax zero-extended). */
 export function doSyscall32(k: Kernel, regs: PtRegs): void {
   dispatch32(k, regs);
+  ftraceExit(k, regs, true);
   ptraceExit(k, regs, true);
 }
 
 function dispatch32(k: Kernel, regs: PtRegs): void {
   if (!syscallTraceEnter(k, regs, true)) return;
+  ftraceEnter(k, regs, true);
   const nr = Number(BigInt.asIntN(32, regs.orig_ax));
   const unr = nr >>> 0;
   k.note(`do_syscall_32: nr = (int)orig_ax = ${nr} (i386 table)`);

@@ -19,6 +19,7 @@ import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_c
 import { NotModelled } from './syscalls/types.js';
 import { SeccompState } from './seccomp/filter.js';
 import { attachTracer, tracerOf } from './ptrace.js';
+import { attachFtrace, ftraceEvents } from './ftrace.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
 
@@ -111,6 +112,8 @@ class CaseRun {
     }
     // The case runs under a tracer (issue 7): its stops end up in Observation.events.
     if (c.ptrace) attachTracer(this.k, c.ptrace);
+    // ftrace syscall events of the call (issue 7, sim/kernel/ftrace.ts).
+    if (c.ftrace) attachFtrace(this.k);
   }
 
   /** Why the case's set-up was refused by the (simulated) kernel, if it was. */
@@ -583,6 +586,8 @@ class CaseRun {
     if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
     const tracer = tracerOf(k);
     if (tracer) o.events = tracer.events;
+    const fev = ftraceEvents(k);
+    if (fev) o.events = [...(o.events ?? []), ...fev];
     const mem: Record<string, string> = {};
     let any = false;
     for (const m of c.memory) {
