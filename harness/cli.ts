@@ -48,10 +48,17 @@ Commands:
   list                list specs and case ids (--coverage: ABI-FACTS catalogue coverage)
   lint [specs]        check spec files without running them
   explain <case id>   the resolved case and its expectations in plain words (--trace: step it on the sim)
-  tables ...          syscall table tools (sysabi tables --help)
+  tables ...          syscall table rows by name or number (sysabi tables --help)
   diff --targets A,B  run the same cases on two targets, list every differing field
+  fuzz --seed S       random safe cases on two targets; disagreements minimised into spec files
+  expectations update write a target's expectation file from a run's results.json
+  merge FILES         merge results.json files (CI shards) into one report
 
-Options: --help (also per command: sysabi run --help), --version
+Options: --help (also per command: sysabi run --help, or sysabi help run), --version
+
+Start with: sysabi list (every case id), sysabi run <id> (one case on every default
+target), sysabi explain <id> --trace (what it does and why, step by step).
+Docs: README.md and docs/README.md in the package.
 
 Exit codes: 0 nothing unexpected, 1 an unexpected result (fail, xpass, error),
 2 a usage or spec error, 130 interrupted (Ctrl-C; what ran is still reported).
@@ -66,8 +73,11 @@ a case id 'entry.syscall64.clobbers/getpid@x86_64', a case without ABI
 'entry' (entry.*), or a glob over case ids 'entry.*@i386'.
 
 Options:
-  -t, --target LIST     targets, comma-separated or repeated (default: ${'${DEFAULT_TARGETS}'})
-                        sim[:PROFILE]  the reference simulator (PROFILE: ${'${SIM_PROFILES}'})
+  -t, --target LIST     targets, comma-separated or repeated; default (what make check runs):
+${'${DEFAULT_TARGETS}'}
+                        sim[:PROFILE]  the reference simulator; bare 'sim' is ${'${DEFAULT_SIM}'};
+                                       PROFILE is one of:
+${'${SIM_PROFILES}'}
                         native         the running kernel through the probes (x86-64 Linux)
                         module:PATH    a JS/TS module exporting createTarget() or a Target
                         qemu           qemu-user (qemu-x86_64, qemu-i386) running the probes
@@ -79,10 +89,11 @@ Options:
   -g, --grep RE         only case ids matching the regular expression
       --tag T           only specs with this tag (repeatable)
   -f, --format F        stdout format: tap (TAP 14, default), ktap (KTAP v1), json
-  -o, --out DIR         also write DIR/<run id>/: <target>.tap, results.json, junit.xml
+  -o, --out DIR         also write DIR/<run id>/: <target>.tap, results.json, junit.xml,
+                        matrix.html, matrix.md
   -j, --jobs N          batches in flight per target (default 2)
       --shard i/n       run the i-th of n round-robin shards of the selected cases
-      --sim-profile P   the profile a bare 'sim' stands for (default linux-7.0-intel)
+      --sim-profile P   the profile a bare 'sim' stands for (default ${'${DEFAULT_SIM}'})
       --expectations D  directory of per-target expectation files (default suites/expectations)
       --destructive     also run cases that change state outside their process
       --probe-dir D     compiled probes for native/wrapped targets (default probes/build)
@@ -108,16 +119,32 @@ in plain words. --trace runs the case on the simulator and prints each step it t
 the check's verdict. --specs loads specs from PATH instead of the package's specs/.
 `;
 
-const HELP: Record<string, string> = { run: RUN_HELP, list: LIST_HELP, lint: LINT_HELP, explain: EXPLAIN_HELP };
-
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 function parse(args: string[], options: ParseArgsConfig['options'], help: string): { values: Values; positionals: string[] } {
   try {
     return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${help}`);
+    // Node's message adds a hint about '--' for positionals (with a stray quote); the option
+    // name is what the user needs.
+    const msg = (e as Error).message.replace(/\. To specify a positional argument[^]*$/, '');
+    throw new UsageError(`${msg}\n\n${help}`);
   }
+}
+
+/** A comma-separated list wrapped to 92 columns, each line indented by `indent` spaces. */
+function wrapList(items: readonly string[], indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const [i, it] of items.entries()) {
+    const word = it + (i < items.length - 1 ? ',' : '');
+    if (line && indent + line.length + 1 + word.length > 92) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
 }
 
 function splitList(v: string | string[] | undefined): string[] {
@@ -186,7 +213,7 @@ async function cmdRun(args: string[]): Promise<number> {
   await import('./targets/emulators.js'); // registers qemu, valgrind, gvisor, exec:CMD
   await import('./targets/jsonl.js'); // registers jsonl:CMD
   if (v.help) {
-    out(RUN_HELP.replace('${DEFAULT_TARGETS}', registry.defaultTargets().join(',')).replace('${SIM_PROFILES}', registry.SIM_PROFILES.join(', ')));
+    out(RUN_HELP.replace('${DEFAULT_TARGETS}', wrapList(registry.defaultTargets(), 24)).replace('${SIM_PROFILES}', wrapList(registry.SIM_PROFILES, 39)).replaceAll('${DEFAULT_SIM}', registry.DEFAULT_SIM_PROFILE));
     return 0;
   }
   const format = String(v.format);
@@ -209,6 +236,12 @@ async function cmdRun(args: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`--target: ${(e as Error).message}`);
     }
+    // A misspelt profile would otherwise turn every case into an error; say so up front.
+    const profile = /^sim:(.+)$/.exec(name)?.[1];
+    if (profile !== undefined && !registry.SIM_PROFILES.includes(profile)) {
+      const { didYouMean } = await import('./spec/errors.js');
+      throw new UsageError(`--target: unknown sim profile "${profile}"${didYouMean(profile, registry.SIM_PROFILES)}; expected one of ${registry.SIM_PROFILES.join(', ')}`);
+    }
     if (names.has(name)) throw new UsageError(`--target: "${name}" is named twice`);
     names.add(name);
   }
@@ -223,7 +256,8 @@ async function cmdRun(args: string[]): Promise<number> {
   const tags = splitList(v.tag as string[] | undefined);
   const { cases, unmatched } = run.selectCases(loaded.cases, { ids, abis, grep, tags, shard });
   if (unmatched.length) {
-    throw new UsageError(`no case matches ${unmatched.map((u) => `"${u}"`).join(', ')} (see \`sysabi list\`; ids look like spec.id/case-slug@abi)`);
+    const { noMatchMessage } = await import('./suggest.js');
+    throw new UsageError(noMatchMessage(unmatched, loaded.cases.map((c) => c.case.id)));
   }
   if (!cases.length) err('sysabi: warning: the selection is empty; nothing to run');
 
@@ -293,7 +327,10 @@ async function cmdList(args: string[]): Promise<number> {
   const { run, loaded, ids, failed } = await loadOrExit(positionals);
   if (failed) return 2;
   const { cases, unmatched } = run.selectCases(loaded.cases, { ids, abis, grep, tags: splitList(v.tag as string[] | undefined) });
-  if (unmatched.length) throw new UsageError(`no case matches ${unmatched.map((u) => `"${u}"`).join(', ')}`);
+  if (unmatched.length) {
+    const { noMatchMessage } = await import('./suggest.js');
+    throw new UsageError(noMatchMessage(unmatched, loaded.cases.map((c) => c.case.id)));
+  }
   const specs = new Map<string, { title: string; file: string; covers: string[]; tags: string[]; cases: string[] }>();
   for (const c of cases) {
     const s = specs.get(c.spec.id) ?? { title: c.spec.title, file: c.spec.file, covers: c.spec.covers ?? [], tags: c.spec.tags, cases: [] };
@@ -352,15 +389,12 @@ async function cmdExplain(args: string[]): Promise<number> {
   if (failed) return 2;
   const ec = loaded.cases.find((c) => c.case.id === id);
   if (!ec) {
-    // Suggest cases of the same spec whose slug starts like the one given, else substrings.
-    const [specPart = '', rest = ''] = id.split('/');
-    const slug = rest.replace(/@.*$/, '');
-    let near = loaded.cases.filter((c) => c.spec.id === specPart && c.case.id.slice(specPart.length + 1).startsWith(slug));
-    if (!near.length) near = loaded.cases.filter((c) => c.case.id.includes(id) || c.spec.id === specPart);
-    const abi = /@(\w+)$/.exec(id)?.[1];
-    if (abi && near.some((c) => c.case.abi === abi)) near = near.filter((c) => c.case.abi === abi);
-    near = near.slice(0, 10);
-    throw new UsageError(`no case "${id}"${near.length ? `; did you mean:\n${near.map((c) => `  ${c.case.id}`).join('\n')}` : ' (see `sysabi list`)'}`);
+    // explain needs one full case id: offer the closest ones, each with its ABI.
+    const { nearestIds } = await import('./suggest.js');
+    const all = loaded.cases.map((c) => c.case.id);
+    let near = nearestIds(id, all, 10);
+    if (!/@[^/@]+$/.test(id)) near = near.flatMap((n) => (n.includes('/') ? all.filter((a) => a === n || a.startsWith(n + '@') || (!n.includes('@') && a.startsWith(n + '/'))) : [n])).slice(0, 10);
+    throw new UsageError(`no case "${id}"${near.length ? `; did you mean:\n${near.map((n) => `  ${n}`).join('\n')}` : ' (`sysabi list` prints every id)'}`);
   }
   const ex = (await import(new URL('./explain.js', import.meta.url).href)) as { explainCase(ec: unknown): string };
   out(ex.explainCase(ec));
@@ -398,13 +432,23 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   expectations: async (a) => ((await import(new URL('./commands/expectations.js', import.meta.url).href)) as typeof import('./commands/expectations.js')).expectationsCommand(a, ROOT, out, err),
   merge: async (a) => ((await import(new URL('./commands/merge.js', import.meta.url).href)) as typeof import('./commands/merge.js')).mergeCommand(a, out, err),
   diff: async (a) => ((await import(new URL('./commands/diff.js', import.meta.url).href)) as typeof import('./commands/diff.js')).diffCommand(a, ROOT, out, err),
+  fuzz: async (a) => ((await import(new URL('./commands/fuzz.js', import.meta.url).href)) as typeof import('./commands/fuzz.js')).fuzzCommand(a, ROOT, out, err),
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === '-V') return out(version()), 0;
   if (cmd === undefined || cmd === '--help' || cmd === '-h') return out(MAIN_HELP), cmd === undefined ? 2 : 0;
-  if (cmd === 'help') return out(HELP[rest[0] ?? ''] ?? MAIN_HELP), 0;
+  // `sysabi help run` is `sysabi run --help` (the run help lists the targets built here).
+  if (cmd === 'help') {
+    const sub = rest[0];
+    if (sub === undefined) return out(MAIN_HELP), 0;
+    if (!COMMANDS[sub]) {
+      err(`sysabi help: unknown command "${sub}" (expected ${Object.keys(COMMANDS).join(', ')})`);
+      return 2;
+    }
+    return main([sub, '--help']);
+  }
   const f = COMMANDS[cmd];
   if (!f) {
     err(`sysabi: unknown command "${cmd}" (expected ${Object.keys(COMMANDS).join(', ')})\n`);

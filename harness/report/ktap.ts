@@ -4,7 +4,7 @@
 // are `# ` lines before the result. The totals line follows kselftest.h ksft_print_cnts().
 
 import type { Result } from '../contracts.js';
-import { countResults, type RunReport, type TargetRun } from '../run.js';
+import { countResults, type RunnableCase, type RunReport, type TargetRun } from '../run.js';
 import { allSkipped, groupBySpec, isUnexpected, oneLine, reproduceCommand, shortName, totalCounts, type ReportInput } from './model.js';
 
 /** KTAP forbids `#` in descriptions; keep ids readable otherwise. */
@@ -33,25 +33,25 @@ function resultLine(n: number, r: Result): string {
 }
 
 /** Diagnostic lines before a failing result: what differed and how to run it alone. */
-function diagLines(r: Result): string[] {
+function diagLines(r: Result, ec: RunnableCase | undefined): string[] {
   const out: string[] = [];
   if (r.status === 'xpass') out.push(`XPASS: ${oneLine(r.reason ?? '')}`);
   const diffs = r.diffs.map((d) => `${d.field}: expected ${d.expected}, observed ${d.observed}${d.note ? ` (${d.note})` : ''}`);
   // The checker's one-line reason often is the first diff; say it once.
   if (r.status === 'fail' && r.reason && !diffs.includes(oneLine(r.reason))) out.push(oneLine(r.reason));
   out.push(...diffs);
-  out.push(`reproduce: ${reproduceCommand(r)}`);
+  out.push(`reproduce: ${reproduceCommand(r, ec)}`);
   return out;
 }
 
-function targetLines(t: TargetRun, pad: string): string[] {
+function targetLines(t: TargetRun, pad: string, cases: ReportInput['cases']): string[] {
   const groups = groupBySpec(t.results);
   const out = [`${pad}KTAP version 1`, `${pad}1..${groups.length}`];
   groups.forEach((g, gi) => {
     const inner = pad + '  ';
     out.push(`${inner}KTAP version 1`, `${inner}1..${g.results.length}`);
     g.results.forEach((r, ri) => {
-      if (r.status === 'fail' || r.status === 'xpass' || r.status === 'error') out.push(...diagLines(r).map((l) => `${inner}# ${l}`));
+      if (r.status === 'fail' || r.status === 'xpass' || r.status === 'error') out.push(...diagLines(r, cases.get(r.caseId)).map((l) => `${inner}# ${l}`));
       out.push(inner + resultLine(ri + 1, r));
     });
     const bad = g.results.some((r) => isUnexpected(r.status));
@@ -65,7 +65,7 @@ export function renderKtap(input: ReportInput): string {
   const out = ['KTAP version 1', `1..${report.targets.length}`];
   report.targets.forEach((t, i) => {
     if (t.unavailable) out.push(`# ${t.name}: ${oneLine(t.unavailable)}`);
-    out.push(...targetLines(t, '  '));
+    out.push(...targetLines(t, '  ', input.cases));
     const bad = t.results.some((r) => isUnexpected(r.status));
     out.push(`${bad ? 'not ok' : 'ok'} ${i + 1} ${desc(t.name)}${!bad && allSkipped(t.results) ? ` # SKIP${t.unavailable ? ' ' + oneLine(t.unavailable) : ''}` : ''}`);
   });

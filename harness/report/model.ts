@@ -2,6 +2,9 @@
 // line, the one-line command that reproduces a case alone, and the diagnostic record a
 // failure carries (expected vs observed per register in hex, the spec's refs).
 
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RegName, Result, Status } from '../contracts.js';
 import { REG_NAMES } from '../contracts.js';
 import { hex } from '../json.js';
@@ -60,9 +63,37 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** One command that runs this case alone on this target. */
-export function reproduceCommand(r: Result): string {
-  return `npx sysabi run --target ${shellQuote(r.target)} ${shellQuote(r.caseId)}`;
+/** The package's specs/ directory (what `sysabi run` loads when given no spec path). */
+let packageSpecs: string | undefined;
+function packageSpecsDir(): string {
+  if (packageSpecs !== undefined) return packageSpecs;
+  // harness/report/model.ts or dist/harness/report/model.js → the directory of package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'sysabi') return (packageSpecs = join(dir, 'specs'));
+    } catch {
+      /* keep walking up */
+    }
+  }
+  return (packageSpecs = '');
+}
+
+/**
+ * One command that runs this case alone on this target, as it would be pasted in the
+ * directory the run started in: the spec file is named when it is not one of the package's
+ * specs (an id alone is looked up in specs/ only), and `--destructive` is added for a case
+ * that needs it (it would be a SKIP otherwise).
+ */
+export function reproduceCommand(r: Result, ec?: RunnableCase): string {
+  const words = ['npx', 'sysabi', 'run', '--target', r.target];
+  if ((ec?.requires as { destructive?: boolean } | undefined)?.destructive) words.push('--destructive');
+  if (ec?.spec.file) {
+    const rel = relative(packageSpecsDir(), resolve(ec.spec.file));
+    if (!packageSpecsDir() || rel.startsWith('..') || resolve(rel) === rel) words.push(ec.spec.file);
+  }
+  words.push(r.caseId);
+  return words.map(shellQuote).join(' ');
 }
 
 /** Strip newlines and the TAP directive character from free text on a result line. */
@@ -123,6 +154,6 @@ export function diagnostic(r: Result, ec: RunnableCase | undefined, t?: TargetRu
     if (Object.keys(regs).length) d.registers = regs;
   }
   if (ec?.spec.refs.length) d.refs = ec.spec.refs.map(refText);
-  d.reproduce = reproduceCommand(r);
+  d.reproduce = reproduceCommand(r, ec);
   return d;
 }

@@ -105,10 +105,14 @@ t.test('a failure → 1, with a diagnostic that reproduces it', async (t) => {
   t.equal(r.code, 1);
   const c = await tapCounts(r.stdout);
   t.same(c, { ok: false, pass: 1, fail: 1, skip: 0, todo: 0 });
-  t.match(r.stdout, /reproduce: npx sysabi run --target module:test\/cli\/fixtures\/target\.ts harness\.fixture\.fail\/getuid-returns-seven@x86_64/);
-  // The reproduce command really runs that case alone.
-  const alone = run(FAIL, 'harness.fixture.fail/getuid-returns-seven@x86_64');
-  t.equal(alone.code, 1);
+  // The spec is not one of the package's specs/, so the command names its file.
+  const line = /reproduce: (.*)/.exec(r.stdout)?.[1];
+  t.equal(line, 'npx sysabi run --target module:test/cli/fixtures/target.ts test/cli/fixtures/specs/fail/fixture-fail.yaml harness.fixture.fail/getuid-returns-seven@x86_64');
+  // Pasted as printed (npx sysabi → the CLI), it runs that case alone and fails again.
+  const words = line!.split(' ');
+  t.same(words.slice(0, 3), ['npx', 'sysabi', 'run']);
+  const alone = sysabi(...words.slice(2));
+  t.equal(alone.code, 1, alone.stderr);
   t.same(await tapCounts(alone.stdout), { ok: false, pass: 0, fail: 1, skip: 0, todo: 0 });
 });
 
@@ -209,4 +213,37 @@ t.test('explain prints the case; --trace steps it on the simulator', async (t) =
   t.equal(tr.code, 0, tr.stderr);
   t.match(tr.stdout, /Trace on sim:linux-7\.0-intel:\n\s+1\. /);
   t.match(tr.stdout, /Verdict: PASS/);
+});
+
+t.test('help: every command has one, `help X` is `X --help`, the main help names them all', async (t) => {
+  const main = sysabi('--help').stdout;
+  for (const cmd of ['run', 'list', 'lint', 'explain', 'tables', 'diff', 'expectations', 'merge']) {
+    t.match(main, new RegExp(`\\n  ${cmd}\\b`), `main help lists ${cmd}`);
+    const a = sysabi(cmd, '--help');
+    const b = sysabi('help', cmd);
+    t.equal(b.code, a.code, `help ${cmd}: same exit code`);
+    t.equal(b.stdout, a.stdout, `help ${cmd} prints ${cmd} --help`);
+    t.match(a.stdout, /usage: sysabi/i, `${cmd} --help has a usage line`);
+    t.notMatch(a.stdout, /\$\{/, `${cmd} --help has no unfilled placeholder`);
+  }
+  const bad = sysabi('help', 'frob');
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /unknown command "frob"/);
+});
+
+t.test('usage messages are short and point at the fix', async (t) => {
+  const o = sysabi('list', '--frob');
+  t.equal(o.code, 2);
+  t.match(o.stderr, /^sysabi list: Unknown option '--frob'\n\nUsage: sysabi list/);
+  t.notMatch(o.stderr, /positional argument/, "node's hint about '--' is dropped");
+  const p = sysabi('run', '--target', 'sim:linux-7.0-intl', PASS);
+  t.equal(p.code, 2, 'a misspelt sim profile is a usage error, not a run of errors');
+  t.match(p.stderr, /unknown sim profile "linux-7\.0-intl" \(did you mean "linux-7\.0-intel"\?\)/);
+  t.equal(p.stdout, '', 'nothing was run');
+  const typo = run(PASS, 'harness.fixture.pass/getpid-returns-the-pdi@x86_64');
+  t.equal(typo.code, 2);
+  t.match(typo.stderr, /no case matches "harness\.fixture\.pass\/getpid-returns-the-pdi@x86_64"; did you mean:\n  harness\.fixture\.pass\/getpid-returns-the-pid@x86_64\n/);
+  const spec = sysabi('list', PASS, 'harness.fixture.pas');
+  t.equal(spec.code, 2);
+  t.match(spec.stderr, /did you mean:\n  harness\.fixture\.pass\n/);
 });

@@ -205,3 +205,36 @@ t.test('reports/<run>/ holds a .tap per target, results.json, junit.xml and the 
   const ref = await parseTap(readFileSync(join(w.dir, 'ref.tap'), 'utf8'));
   t.equal(ref.points.filter((p) => p.depth === 1).length, 6, 'the target file has the cases one level down');
 });
+
+t.test('reproduce: names the spec file outside the package specs/, and --destructive when needed', async (t) => {
+  const { reproduceCommand } = await import('../../harness/report/model.js');
+  const r = { caseId: 'entry.one/bad-rax@x86_64', specId: 'entry.one', abi: 'x86_64' as const, target: 'sim:linux-7.0-amd', status: 'fail' as const, diffs: [] };
+  const inPackage = makeCase('entry.one', 'bad-rax', 'x86_64');
+  inPackage.spec.file = join(import.meta.dirname, '..', '..', 'specs', 'entry', 'one.yaml');
+  t.equal(reproduceCommand(r, inPackage), 'npx sysabi run --target sim:linux-7.0-amd entry.one/bad-rax@x86_64', 'a package spec: the id is enough');
+  const outside = makeCase('entry.one', 'bad-rax', 'x86_64');
+  outside.spec.file = '/tmp/my specs/one.yaml';
+  t.equal(reproduceCommand(r, outside), "npx sysabi run --target sim:linux-7.0-amd '/tmp/my specs/one.yaml' entry.one/bad-rax@x86_64", 'another file is named, shell-quoted');
+  const destructive = makeCase('entry.one', 'bad-rax', 'x86_64', { requires: { destructive: true } });
+  t.match(reproduceCommand(r, destructive), /^npx sysabi run --target sim:linux-7\.0-amd --destructive /, 'a destructive case would SKIP without the flag');
+  t.equal(reproduceCommand(r), 'npx sysabi run --target sim:linux-7.0-amd entry.one/bad-rax@x86_64', 'without the case: the id alone');
+});
+
+t.test('TAP notes: a few unused expectation entries one by one, the rest counted per file', async (t) => {
+  const input = await mixedRun();
+  const emu = input.report.targets.find((x) => x.name === 'emu')!;
+  const many = Array.from({ length: 8 }, (_, i) => ({ case: `gone.spec/c${i}@x86_64`, file: i < 6 ? 'suites/expectations/emu.yaml' : 'other.yaml', line: i + 1 }));
+  emu.unusedExpectations = many;
+  const tap = renderTap(input);
+  const notes = tap.split('\n').filter((l) => l.startsWith('# note:'));
+  t.equal(notes.length, 6, 'five listed, then one summary');
+  t.match(notes[0], /^# note: suites\/expectations\/emu\.yaml:1: expectation for "gone\.spec\/c0@x86_64" matched no case of this run$/);
+  t.match(notes[5], /^# note: 3 more entries of suites\/expectations\/emu\.yaml, other\.yaml matched no case of this run/);
+  const counts = await new Promise<boolean>((resolve) => {
+    const p = new Parser((res) => resolve(res.ok));
+    p.end(tap);
+  });
+  t.equal(counts, false, 'still valid TAP (the run has failures, so not ok)');
+  emu.unusedExpectations = many.slice(0, 5);
+  t.equal(renderTap(input).split('\n').filter((l) => l.startsWith('# note:')).length, 5, 'five or fewer: all listed, no summary');
+});
