@@ -265,6 +265,17 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
   }
   if (e.events || e.eventCount) checkEvents(e, ctx, out);
   if (e.ftrace) checkFtrace(e.ftrace, ctx, out);
+  // After-call steps (Case.segs, Case.peek): a target that did not run them reports no `post`.
+  if (e.peek) {
+    const v = obs.post?.peek;
+    if (v === undefined) out.push({ field: 'peek', expected: describeMatcher(e.peek, 64), observed: '(no peek value reported by the target)', missing: true });
+    else checkValue('peek', e.peek, v, 64, ctx, out);
+  }
+  for (const { seg, m } of e.segs ?? []) {
+    const v = obs.post?.segs?.[seg];
+    if (v === undefined) out.push({ field: `segs.${seg}`, expected: describeMatcher(m, 16), observed: '(selector after the load not reported by the target)', missing: true });
+    else checkValue(`segs.${seg}`, m, v, 16, ctx, out);
+  }
   return out;
 }
 
@@ -321,6 +332,7 @@ function conj(top: Expectation, alt: Expectation): Expectation {
   if (top.signal && alt.signal) e.signal = { fields: [...top.signal.fields, ...alt.signal.fields], regs: [...top.signal.regs, ...alt.signal.regs] };
   if (top.flags && alt.flags) e.flags = { set: [...top.flags.set, ...alt.flags.set], clear: [...top.flags.clear, ...alt.flags.clear] };
   if (top.memory && alt.memory) e.memory = [...top.memory, ...alt.memory];
+  if (top.segs && alt.segs) e.segs = [...top.segs, ...alt.segs];
   if (top.preserved && alt.preserved) {
     e.preserved = { ...alt.preserved, regs: [...new Set([...top.preserved.regs, ...alt.preserved.regs])] };
   }

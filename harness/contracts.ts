@@ -16,6 +16,9 @@ export type Gpr = (typeof GPRS64)[number];
 export const GPRS32: readonly Gpr[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp'];
 export const SEGS = ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const;
 export type Seg = (typeof SEGS)[number];
+/** The selectors user code loads with MOV (Case.segs, Case.peek). */
+export const DATA_SEGS = ['ds', 'es', 'fs', 'gs'] as const;
+export type DataSeg = (typeof DATA_SEGS)[number];
 export const REG_NAMES = [...GPRS64, 'rip', 'rflags', ...SEGS, 'fs_base', 'gs_base'] as const;
 export type RegName = (typeof REG_NAMES)[number];
 /** 32-bit aliases accepted in specs; they name the low 32 bits of the 64-bit register. */
@@ -241,6 +244,17 @@ export interface Case {
   /** Capture the ftrace syscall events of the case's call (issue 7, docs/ftrace.md); implies
    *  isolate. Observation.events gets FtraceEvent entries (kind 'ftrace'). */
   ftrace?: boolean;
+  /**
+   * After the call returned (issue 6): load these data-segment selectors (MOV to DS/ES/FS/GS,
+   * in that order) and report them in Observation.post.segs. A load that faults (#GP, #NP)
+   * makes the case's outcome `signal`. The target restores its own selectors afterwards.
+   */
+  segs?: Partial<Record<DataSeg, bigint>>;
+  /**
+   * After the call (and `segs`): read 8 bytes at `addr`, through segment `seg` when given
+   * (`mov %gs:addr`), and report them in Observation.post.peek; a fault is outcome `signal`.
+   */
+  peek?: { seg?: DataSeg; addr: Operand };
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
@@ -318,6 +332,9 @@ export interface Observation {
   events?: TraceEvent[];
   /** Human-readable steps (the simulator's explanation of the path). */
   steps?: string[];
+  /** What the after-call steps saw (Case.segs, Case.peek): selectors as read back after the
+   *  loads, and the 8 bytes read (little-endian). Absent when the case asked for neither. */
+  post?: { segs?: Partial<Record<DataSeg, bigint>>; peek?: bigint };
 }
 
 export type Vendor = 'intel' | 'amd' | 'unknown';

@@ -36,6 +36,7 @@
 #include "ptrace.h"
 #include "vdso.h"
 #include "hex.h"
+#include "post.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
  * references keep the probe building and working without it (no `seccomp` lines then). */
@@ -166,6 +167,8 @@ struct pcase {
 	uint64_t nextip;
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
+	struct post_req post; /* after-call steps (probes/post.h) */
+	struct operand peek_op;
 	char symbol[128];
 	char bad[256]; /* protocol error in this case, if any */
 	char id[512];
@@ -792,6 +795,14 @@ static int parse_case_line(struct pcase *c, char *line)
 		if (!parse_u64(t[1], &c->vsys))
 			case_bad(c, "bad vsyscall address", copy);
 		c->has_vsys = 1;
+	} else if (strcmp(k, "segs") == 0 && nt == 3) {
+		if (sysabi_post_parse_segs(&c->post, t[1], t[2]) < 0)
+			case_bad(c, "bad segs line", copy);
+	} else if (strcmp(k, "peek") == 0 && nt == 7) {
+		c->post.peek_seg = strcmp(t[1], "-") == 0 ? -1 : sysabi_post_seg_index(t[1]);
+		if ((c->post.peek_seg < 0 && strcmp(t[1], "-") != 0) || !parse_operand(t + 2, nt - 2, &c->peek_op))
+			case_bad(c, "bad peek line", copy);
+		c->post.has_peek = c->post.active = 1;
 	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nextip))
 			case_bad(c, "bad nextip", copy);
@@ -1262,6 +1273,8 @@ static const char *unsupported_reason(const struct pcase *c)
 #endif
 	if (c->entry == E_VSYSCALL && !c->has_vsys)
 		return "vsyscall case without an address";
+	if (c->post.active)
+		return sysabi_post_unsupported(&c->post);
 	return 0;
 }
 
@@ -1297,6 +1310,8 @@ static void run_inline(struct pcase *c)
 	}
 	/* The number wins over any `regs` value for rax (docs/spec-language.md). */
 	sysabi_ctl.in.gpr[0] = c->code64 ? c->nr : (uint32_t)c->nr;
+	if (c->post.has_peek && resolve(c, &c->peek_op, &c->post.peek_addr, why, sizeof why) < 0)
+		goto failed;
 	sysabi_ctl.in.rflags = c->rflags;
 	sysabi_ctl.flags = (c->regs_set >> 7 & 1) ? CTL_F_RSP : 0;
 	sysabi_ctl.resume = (uint64_t)(uintptr_t)sysabi_resume;
@@ -1427,6 +1442,18 @@ static void run_inline(struct pcase *c)
 	/* The call is over: the tracer detaches at this marker's entry stop. */
 	if (c->pt)
 		sysabi_pt_marker();
+	/* After-call steps (probes/post.h): a fault there is the case's signal outcome. */
+	struct post_res post_res = { { 0 }, 0 };
+	if (!faulted && c->post.active) {
+		if (sigsetjmp(g_jb, 0) == 0) {
+			g_in_case = 1;
+			sysabi_post_run(&c->post, &post_res);
+			g_in_case = 0;
+		} else {
+			faulted = 1;
+		}
+		sysabi_post_restore();
+	}
 	fsb = read_fsbase();
 	restore_fsbase(fsb);
 	gsb = read_gsbase();
@@ -1487,6 +1514,21 @@ static void run_inline(struct pcase *c)
 			emit_sigrec(b, &g_delivered[i]);
 		}
 		jb_raw(b, "]", 1);
+	}
+	if (!faulted && c->post.active) {
+		jb_s(b, ",\"post\":{");
+		int f2 = 1;
+		if (c->post.has_sel[0] || c->post.has_sel[1] || c->post.has_sel[2] || c->post.has_sel[3]) {
+			jb_s(b, "\"segs\":{");
+			for (int i = 0; i < 4; i++)
+				if (c->post.has_sel[i])
+					jb_kv_hex(b, &f2, SEG_NAMES[2 + i], post_res.sel[i]);
+			jb_raw(b, "}", 1);
+			f2 = 0;
+		}
+		if (c->post.has_peek)
+			jb_kv_hex(b, &f2, "peek", post_res.value);
+		jb_raw(b, "}", 1);
 	}
 	int anyread = 0;
 	for (int i = 0; i < c->nmem; i++) {

@@ -9,7 +9,7 @@ import { ABIS, ERRNO, RFLAGS, RFLAGS_USER_DEFAULT, SIGNALS, SI_CODES, AUDIT_ARCH
   type Abi, type FlagName, type SettableFlag } from '../../abi/constants.js';
 import { lookupName, lookupNumber, syscallNames } from '../../abi/tables/index.js';
 import { ARG_REGS, GPRS32, GPRS64, REG32_ALIASES, SEGS,
-  type Case, type CodeMode, type Entry, type FdSpec, type Gpr, type MemRegion, type Operand, type RegName } from '../contracts.js';
+  type Case, type CodeMode, type DataSeg, type Entry, type FdSpec, type Gpr, type MemRegion, type Operand, type RegName } from '../contracts.js';
 import { errorAt, zodErrors, type LoadedSpec, type Path } from './doc.js';
 import { didYouMean, formatSpecError, oneOf, type SpecError } from './errors.js';
 import { ALL_REG_KEYS, CasePartialSchema, PLACEHOLDER_RE, type CaseInput, type ExpectAltInput,
@@ -479,6 +479,28 @@ function buildCase(
       if (!o.ok) fail(['sigreturn', k], `sigreturn.${k}: ${o.msg}`); else sigreturn[r] = o.v;
     }
   }
+  // After-call steps (issue 6): selectors to load, then an 8-byte read.
+  let segs: Partial<Record<DataSeg, bigint>> | undefined;
+  if (m.segs !== undefined) {
+    segs = {};
+    for (const [sg, v] of Object.entries(m.segs as Record<string, unknown>)) {
+      if (v === undefined) continue;
+      const r = parseInt64(v);
+      if (!r.ok || r.v < 0n || r.v > 0xffffn) fail(['segs', sg], `segs.${sg}: a selector is 16 bits (0..0xffff), found ${String(v)}`);
+      else segs[sg as DataSeg] = r.v;
+    }
+    // glibc keeps its thread pointer in GS for i386 code (FS for 64-bit code): the target
+    // must put it back before any libc code runs, which it does; the spec language allows all four.
+  }
+  let peek: Case['peek'];
+  if (m.peek !== undefined) {
+    const pv = m.peek as unknown;
+    const form = isObj(pv) ? pv as { seg?: DataSeg; at: unknown } : { at: pv };
+    const p: Path = isObj(pv) ? ['peek', 'at'] : ['peek'];
+    const o = parseInput(form.at, bits, decls);
+    if (!o.ok) fail(p, `peek: ${o.msg}`);
+    else peek = { ...(form.seg !== undefined ? { seg: form.seg } : {}), addr: o.v };
+  }
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (m.timeout_ms !== undefined) {
     const r = parseInt64(m.timeout_ms);
@@ -507,6 +529,7 @@ function buildCase(
   const expect = m.expect !== undefined
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
+        hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
       })
     : { regs: [] };
 
@@ -562,6 +585,8 @@ function buildCase(
     ...(seccomp !== undefined ? { seccomp } : {}),
     ...(ptrace !== undefined ? { ptrace } : {}),
     ...(ftrace ? { ftrace: true } : {}),
+    ...(segs !== undefined ? { segs } : {}),
+    ...(peek !== undefined ? { peek } : {}),
     isolate,
     timeoutMs,
   };
@@ -578,6 +603,9 @@ interface ExpectBuild {
   regionsForReadback: MemRegion[];
   /** Width of the registers the case's ptrace tracer reads (a 32-bit program's tracer: 32). */
   tracerBits: 32 | 64;
+  /** The case's after-call steps, so expect.peek/segs can refuse checks of steps it lacks. */
+  hasPeek: boolean;
+  loadedSegs: readonly DataSeg[];
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -643,7 +671,7 @@ function parseExpectation(
     } else {
       const s = e.signal as Record<string, MatcherInput | undefined>;
       const fieldNs: Record<SignalField, NameSpace | undefined> = {
-        signo: SIGNAL_NS, code: SI_CODE_NS, errno: ERRNO_NS, addr: undefined, syscall: b.syscallNs, arch: AUDIT_NS, trapno: undefined,
+        signo: SIGNAL_NS, code: SI_CODE_NS, errno: ERRNO_NS, addr: undefined, syscall: b.syscallNs, arch: AUDIT_NS, trapno: undefined, err: undefined,
       };
       for (const [k, v] of Object.entries(s)) {
         if (v === undefined) continue;
@@ -682,6 +710,24 @@ function parseExpectation(
   if (e.event_count !== undefined) { const mm = matcher(e.event_count, [...base, 'event_count']); if (mm) out.eventCount = mm; }
   if (e.ftrace !== undefined) {
     out.ftrace = parseFtraceExpect(e.ftrace as Parameters<typeof parseFtraceExpect>[0], [...base, 'ftrace'], b.fail, matcher);
+  }
+  // After-call steps (issue 6): only meaningful when the case asks for them.
+  if (e.peek !== undefined) {
+    if (!b.hasPeek) b.fail([...base, 'peek'], 'expect.peek checks the value read by the case\'s peek: step, but this case has no peek:', true);
+    const mm = matcher(e.peek, [...base, 'peek']);
+    if (mm) out.peek = mm;
+  }
+  if (e.segs !== undefined) {
+    out.segs = [];
+    for (const [sg, v] of Object.entries(e.segs)) {
+      if (v === undefined) continue;
+      if (!b.loadedSegs.includes(sg as DataSeg)) {
+        b.fail([...base, 'segs', sg], `expect.segs.${sg} checks a selector the case loads after its call, but its segs: ${b.loadedSegs.length ? `loads only ${b.loadedSegs.join(', ')}` : 'is absent'} (the selector right after the call is expect.${sg})`, true);
+        continue;
+      }
+      const mm = matcher(v as MatcherInput, [...base, 'segs', sg]);
+      if (mm) out.segs.push({ seg: sg as DataSeg, m: mm });
+    }
   }
   // A stated outcome must agree with the keys that imply one.
   const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited' : undefined;

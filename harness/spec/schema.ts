@@ -7,7 +7,7 @@
 
 import { z } from 'zod';
 import { ABIS, ERRNO, SIGNALS, SI_CODES, FLAG_NAMES, SETTABLE_FLAGS } from '../../abi/constants.js';
-import { ENTRIES, REG_NAMES, REG32_ALIASES } from '../contracts.js';
+import { DATA_SEGS, ENTRIES, REG_NAMES, REG32_ALIASES } from '../contracts.js';
 import { CATALOGUE_IDS } from './catalogue.js';
 
 type NonEmpty = [string, ...string[]];
@@ -37,6 +37,9 @@ export const GPR_KEYS = [
 export const ALL_REG_KEYS: string[] = [...REG_NAMES, ...Object.keys(REG32_ALIASES)];
 const regShape = <T extends z.ZodType>(keys: readonly string[], t: T) =>
   Object.fromEntries(keys.map((k) => [k, t.optional()])) as Record<string, z.ZodOptional<T>>;
+
+/** Selectors a case may load after its call (Case.segs) and peek through (Case.peek). */
+export const DATA_SEG_KEYS = DATA_SEGS;
 
 // ---- requirements ------------------------------------------------------------------
 
@@ -179,6 +182,7 @@ export const SignalExpectSchema = z.union([
     syscall: MatcherSchema.optional(),
     arch: MatcherSchema.optional(),
     trapno: MatcherSchema.optional(),
+    err: MatcherSchema.optional(),
     ...regShape(ALL_REG_KEYS, MatcherSchema),
   }),
 ]);
@@ -229,6 +233,9 @@ const expectShape = {
   events: z.array(PtraceEventExpectSchema).optional(),
   event_count: MatcherSchema.optional(),
   ftrace: z.array(FtraceEventExpectSchema).optional(),
+  // After-call steps (issue 6): the 8 bytes `peek` read, the selectors `segs` loaded.
+  peek: MatcherSchema.optional(),
+  segs: z.strictObject(regShape(DATA_SEG_KEYS, MatcherSchema)).optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });
@@ -260,6 +267,8 @@ const caseBody = {
   seccomp: SeccompSchema.optional(),
   ptrace: PtraceSchema.optional(),
   ftrace: z.boolean().optional(),
+  segs: z.strictObject(regShape(DATA_SEG_KEYS, IntLike)).optional(),
+  peek: z.union([Value, z.strictObject({ seg: z.enum(DATA_SEG_KEYS).optional(), at: Value })]).optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

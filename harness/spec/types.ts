@@ -4,7 +4,7 @@
 // until check() resolves them against the Observation's env.
 
 import type { FlagName } from '../../abi/constants.js';
-import type { Abi, Case, Gpr, RegName, VsyscallMode } from '../contracts.js';
+import type { Abi, Case, DataSeg, Gpr, RegName, VsyscallMode } from '../contracts.js';
 
 /** A `$symbol` an expected value may name; resolved from the Observation at check time. */
 export type SymName =
@@ -38,7 +38,7 @@ export interface RegCheck {
   m: Matcher;
 }
 
-export type SignalField = 'signo' | 'code' | 'errno' | 'addr' | 'syscall' | 'arch' | 'trapno';
+export type SignalField = 'signo' | 'code' | 'errno' | 'addr' | 'syscall' | 'arch' | 'trapno' | 'err';
 
 export interface Expectation {
   /** Explicit outcome; when absent check() derives it (signal/killed/exit_code, else returned). */
@@ -58,6 +58,10 @@ export interface Expectation {
   eventCount?: Matcher;
   /** The exact list of ftrace syscall events of the case's call (kind 'ftrace'), in order. */
   ftrace?: FtraceEventCheck[];
+  /** Observation.post.peek: the 8 bytes the after-call read saw (64 bits). */
+  peek?: Matcher;
+  /** Observation.post.segs: selectors after the after-call loads (16 bits). */
+  segs?: { seg: DataSeg; m: Matcher }[];
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }

@@ -16,6 +16,7 @@ import {
   type PtraceScript, type PtraceStopEvent, type PtraceStopKind, type PtraceSyscallInfo,
   type RunContext, type SignalInfo, type Target, type TargetInfo,
 } from '../contracts.js';
+import { DATA_SEGS } from '../contracts.js';
 
 export interface ProbeTargetOptions {
   name: string;
@@ -116,6 +117,9 @@ export function encodeCase(c: Case): string {
   if (c.symbol !== undefined) l.push(`symbol ${pct(c.symbol)}`);
   if (c.vsyscallAddr !== undefined) l.push(`vsyscall ${h64(c.vsyscallAddr)}`);
   if (c.placeNextIp !== undefined) l.push(`nextip ${h64(c.placeNextIp)}`);
+  // After-call steps (issue 6, probes/post.h): `segs SEG 0xSEL` per selector, `peek SEG|- OPERAND`.
+  for (const [sg, v] of Object.entries(c.segs ?? {})) if (v !== undefined) l.push(`segs ${sg} ${h64(v)}`);
+  if (c.peek) l.push(`peek ${c.peek.seg ?? '-'} ${operand(c.peek.addr)}`);
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
   // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
   if (c.seccomp?.mode === 'strict') l.push('seccomp strict');
@@ -294,6 +298,16 @@ export function decodeObservation(line: string, c: Case): Observation {
     // The tracer attached (the case ran) but no stop was recorded: an empty list, so that
     // `event_count: 0` can hold and `events:` fails with "only 0 stops".
     o.events = [];
+  }
+  if (v.post !== undefined) {
+    if (!isObj(v.post)) throw new ProtocolError('post: expected an object');
+    o.post = {};
+    if (v.post.segs !== undefined) {
+      const m = hexMap(v.post.segs, 'post.segs');
+      for (const k in m) if (!(DATA_SEGS as readonly string[]).includes(k)) throw new ProtocolError(`post.segs: unknown selector "${k}"`);
+      o.post.segs = m;
+    }
+    if (v.post.peek !== undefined) o.post.peek = big(v.post.peek, 'post.peek');
   }
   if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
   const env = v.env;

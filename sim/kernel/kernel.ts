@@ -10,9 +10,9 @@ import { Cpu } from '../cpu/state.js';
 import { vendorTraits } from '../cpu/vendors.js';
 import { bootCpu, LINUX_KERNEL_STACK, LINUX_KERNEL_TEXT, GDT_INDEX, type BootOptions } from '../cpu/linux.js';
 import type { CpuFault, CpuVendorTraits, Descriptor, MsrName, SegmentCache } from '../cpu/api.js';
-import { Process, SIG_DFL, SIG_IGN } from './process.js';
+import { Process, SIG_DFL, SIG_IGN, type UserDesc } from './process.js';
 import type { SeccompState } from './seccomp/filter.js';
-import { PROT_READ, PROT_WRITE, type AddressSpace } from './mm.js';
+import { PF_PROT, PROT_READ, PROT_WRITE, TASK_SIZE_MAX, type AddressSpace } from './mm.js';
 import { GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 
 /** Kernel text addresses of the entry points the MSRs point at (synthetic, canonical kernel half). */
@@ -180,16 +180,15 @@ export class Kernel {
 
   /** The GDT TLS entries 12–14 as descriptors (fill_ldt of each user_desc, asm/desc.h). */
   syncTls(): void {
-    for (let i = 0; i < 3; i++) {
-      const u = this.p.tls[i];
-      const d: Descriptor = u
-        ? { kind: u.contents >= 2 ? 'code' : 'data', base: u.base, limit: u.limit & 0xfffff,
-          type: (u.contents << 2) | (u.readExecOnly ? 0 : 2) | 1, dpl: 3, present: !u.notPresent,
-          l: u.lm, db: u.seg32, g: u.limitInPages }
-        : { kind: 'null', base: 0n, limit: 0, type: 0, dpl: 0, present: false, l: false, db: false, g: false };
-      this.cpu.gdt[GDT_ENTRY_TLS_MIN + i] = d;
-    }
+    for (let i = 0; i < 3; i++) this.cpu.gdt[GDT_ENTRY_TLS_MIN + i] = descFromUser(this.p.tls[i] ?? null);
     void GDT_INDEX;
+  }
+
+  /** The process's LDT (modify_ldt, arch/x86/kernel/ldt.c) as the CPU sees it: entries
+   *  0..max written with fill_ldt, the gaps null descriptors. */
+  syncLdt(): void {
+    const n = this.p.ldt.size === 0 ? 0 : Math.max(...this.p.ldt.keys()) + 1;
+    this.cpu.ldt = Array.from({ length: n }, (_, i) => descFromUser(this.p.ldt.get(i) ?? null));
   }
 
   /** User registers as the code sees them (32-bit code: the low halves of the eight). */
@@ -233,6 +232,13 @@ export class Kernel {
   raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint },
     sys?: { errno?: number; syscall?: number; arch?: number }): void {
     const info: SignalInfo = { signo, code, errno: sys?.errno ?? 0, regs: this.userRegs() };
+    // A 64-bit process interrupted in compatibility mode still gets a 64-bit rt_sigframe
+    // (arch/x86/kernel/signal_64.c: the frame follows the task's ABI, not CS), whose
+    // sigcontext holds r8–r15 too.
+    if (!this.p.is32 && this.cpu.mode !== 'long64') {
+      const g = this.cpu.gpr;
+      Object.assign(info.regs, { r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15 });
+    }
     // SIGSYS from seccomp also carries si_syscall and si_arch (force_sig_seccomp, kernel/seccomp.c).
     if (sys?.syscall !== undefined) info.syscall = sys.syscall;
     if (sys?.arch !== undefined) info.arch = sys.arch;
@@ -261,9 +267,15 @@ export class Kernel {
         return this.raise(SIGNALS.SIGILL, SI_CODES.ILL_ILLOPN, at, { trapno: 6, err: 0n });
       case 'PF': {
         const addr = f.address ?? at;
-        const mapped = this.p.mm.find(addr) !== undefined;
+        // No VMA lies at or above TASK_SIZE_MAX (the vsyscall page is a gate area, not a VMA:
+        // find_vma misses it), so such faults are SEGV_MAPERR.
+        const mapped = addr < TASK_SIZE_MAX && this.p.mm.find(addr) !== undefined;
+        // sanitize_error_code (arch/x86/mm/fault.c): a user access to an address at or above
+        // TASK_SIZE_MAX is reported as a protection fault (P set) so the signal does not leak
+        // the kernel's page-table layout — the vsyscall page in xonly/none mode included.
+        const err = f.errorCode | 4 | (addr >= TASK_SIZE_MAX ? PF_PROT : 0);
         return this.raise(SIGNALS.SIGSEGV, mapped ? SI_CODES.SEGV_ACCERR : SI_CODES.SEGV_MAPERR, addr,
-          { trapno: 14, err: BigInt(f.errorCode | 4) });
+          { trapno: 14, err: BigInt(err) });
       }
       case 'DB':
         return this.raise(SIGNALS.SIGTRAP, SI_CODES.TRAP_TRACE, at, { trapno: 1, err: 0n });
@@ -300,4 +312,14 @@ export class Kernel {
     }
     this.p.pending = still;
   }
+}
+
+/** fill_ldt (arch/x86/include/asm/desc.h): a struct user_desc as the descriptor the CPU loads;
+ *  null for an empty slot. */
+function descFromUser(u: UserDesc | null): Descriptor {
+  return u
+    ? { kind: u.contents >= 2 ? 'code' : 'data', base: u.base, limit: u.limit & 0xfffff,
+      type: (u.contents << 2) | (u.readExecOnly ? 0 : 2) | 1, dpl: 3, present: !u.notPresent,
+      l: u.lm, db: u.seg32, g: u.limitInPages }
+    : { kind: 'null', base: 0n, limit: 0, type: 0, dpl: 0, present: false, l: false, db: false, g: false };
 }

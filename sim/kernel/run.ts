@@ -282,6 +282,7 @@ class CaseRun {
       // without the P bit and the fault handler emulates calls (vsyscall_64.c).
       const v = this.p.mm.mapFresh(VSYSCALL_ADDR, VSYSCALL_ADDR + PAGE_SIZE, PROT_EXEC | (this.k.profile.vsyscall === 'emulate' ? PROT_READ : 0), '[vsyscall]');
       v.present = this.k.profile.vsyscall === 'emulate';
+      if (v.present) this.p.mm.poke(VSYSCALL_ADDR, vsyscallImage());
     }
     if (c.entry === 'exec') return this.exec();
     k.syncTls();
@@ -315,6 +316,11 @@ class CaseRun {
       if (e instanceof WouldBlock) {
         k.stop = { kind: 'timeout', reason: e.message };
       } else throw e;
+    }
+    if (!k.stop && !this.p.exited && (c.segs || c.peek)) {
+      // `after` is the state right after the entry, before the after-call steps change selectors.
+      this.afterRegs = k.userRegs();
+      this.postSteps();
     }
     return this.observe();
   }
@@ -524,6 +530,61 @@ class CaseRun {
     this.afterExit(ex.res, ex.regs);
   }
 
+  /** Registers right after the entry, when after-call steps follow. */
+  afterRegs: RegFile | null = null;
+  /** What the after-call steps saw (Case.segs, Case.peek). */
+  post: NonNullable<Observation['post']> | null = null;
+
+  /**
+   * Case.segs then Case.peek, run by the user code after control came back: MOV to each data
+   * segment register (the CPU's descriptor checks, Intel SDM Vol. 2B MOV), then an 8-byte
+   * load through the chosen segment. The descriptors are the GDT (TLS entries 12–14 as
+   * set_thread_area left them) and the LDT modify_ldt wrote. A fault is delivered like any
+   * user fault, with RIP at the next instruction (the probe's loads follow the entry).
+   */
+  private postSteps(): void {
+    const { c, k } = this;
+    const cpu = k.cpu;
+    k.syncTls();
+    k.syncLdt();
+    const post: NonNullable<Observation['post']> = {};
+    if (c.segs) {
+      post.segs = {};
+      for (const sg of ['ds', 'es', 'fs', 'gs'] as const) {
+        const sel = c.segs[sg];
+        if (sel === undefined) continue;
+        const r = cpu.loadSegment(sg, Number(sel));
+        k.flushCpuTrace();
+        if (!r.ok) return k.userFault(r.fault, cpu.rip);
+        k.note(`user: mov $0x${sel.toString(16)}, %${sg} (base 0x${cpu.seg[sg].base.toString(16)})`);
+        post.segs[sg] = BigInt(cpu.seg[sg].selector);
+      }
+    }
+    if (c.peek) {
+      const off = this.resolve(c.peek.addr);
+      const sc = c.peek.seg ? cpu.seg[c.peek.seg] : null;
+      let linear: bigint;
+      if (cpu.mode === 'long64') {
+        // 64-bit mode: DS/ES bases are treated as 0; FS/GS use their bases (SDM Vol. 1 §3.3.7.1).
+        const base = sc && (c.peek.seg === 'fs' || c.peek.seg === 'gs') ? sc.base : 0n;
+        linear = BigInt.asUintN(64, base + off);
+        if (!isCanonical(linear)) return k.userFault({ vector: 'GP', errorCode: 0, cpl: 3, why: 'non-canonical peek address' }, cpu.rip);
+      } else {
+        // Compatibility mode: the segment (DS by default) must be usable and the 8 bytes within
+        // its limit, else #GP(0) (SDM Vol. 3A §5.3).
+        const seg = sc ?? cpu.seg.ds;
+        if (seg.unusable) return k.userFault({ vector: 'GP', errorCode: 0, cpl: 3, why: 'peek through a NULL segment' }, cpu.rip);
+        if (off + 7n > BigInt(seg.limit)) return k.userFault({ vector: 'GP', errorCode: 0, cpl: 3, why: 'peek beyond the segment limit' }, cpu.rip);
+        linear = (seg.base + off) & MASK32;
+      }
+      const f = this.p.mm.check(linear, 8, 3, 'r');
+      if (f) return k.userFault({ vector: 'PF', errorCode: f.errorCode, cpl: 3, address: linear, why: 'peek' }, cpu.rip);
+      post.peek = new DataView(this.p.mm.peek(linear, 8).buffer).getBigUint64(0, true);
+      k.note(`user: read 8 bytes at 0x${linear.toString(16)} → 0x${post.peek.toString(16)}`);
+    }
+    this.post = post;
+  }
+
   /** DS and ES as start_thread_common left them at exec (see startThreadDataSelector). */
   private loadStartThreadDataSegments(): void {
     const sel = startThreadDataSelector(this.c.abi);
@@ -577,10 +638,11 @@ class CaseRun {
         case 'unsupported': o.outcome = 'unsupported'; o.reason = stop.reason; break;
       }
     } else {
-      o.after = k.userRegs();
+      o.after = this.afterRegs ?? k.userRegs();
       if (this.code32 || this.p.is32) {
         for (const s of ['fs_base', 'gs_base'] as const) delete o.after[s];
       }
+      if (this.post) o.post = this.post;
     }
     if (k.traps > 0 || c.flags.includes('TF')) o.traps = k.traps;
     if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
@@ -618,4 +680,18 @@ export function hexBytes(hex: string): Uint8Array {
   const out = new Uint8Array(h.length >> 1);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return out;
+}
+
+/**
+ * The page the kernel maps at VSYSCALL_ADDR (arch/x86/entry/vsyscall/vsyscall_emu_64.S): at
+ * each 1024-byte slot `mov $NR, %rax; syscall; ret` for gettimeofday (96), time (201) and
+ * getcpu (309), every other byte int3 (0xcc). Only readable in vsyscall=emulate.
+ */
+export function vsyscallImage(): Uint8Array {
+  const page = new Uint8Array(Number(PAGE_SIZE)).fill(0xcc);
+  [96, 201, 309].forEach((nr, slot) => {
+    // 48 c7 c0 imm32: mov $imm32 (sign-extended), %rax; 0f 05: syscall; c3: ret.
+    page.set([0x48, 0xc7, 0xc0, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3], slot * 1024);
+  });
+  return page;
 }
