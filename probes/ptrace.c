@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "probe.h"
 #include "ptrace.h"
 
 /* include/uapi/linux/ptrace.h; defined here so old headers do not matter. */
@@ -405,17 +406,17 @@ static void record(struct sbuf *b, int nev, enum pt_stop k, int sig, int event, 
  * the tracer's restart (PT-06), then a signal to send while the tracee is stopped (PT-07). */
 static int apply(pid_t pid, const struct pt_action *a, struct user_regs_struct *r, char *why, size_t whylen)
 {
-	if (a->rewind) {
-		/* What ptrace_syscall.c's restart test does at a SYSEMU stop: back over the 2-byte
-		 * entry instruction (syscall, int $0x80, or the vDSO's int $0x80 landing pad) with
-		 * the number in rax again, so the same call is made once more. */
-		*field(r, R_RIP) -= 2;
-		*field(r, R_RAX) = *field(r, R_ORIG);
-	}
 	for (int i = 0; i < a->nset; i++) {
 		ureg *f = field(r, a->reg[i]);
 		if (f)
 			*f = (ureg)a->val[i];
+	}
+	if (a->rewind) {
+		/* What ptrace_syscall.c's restart test does at a SYSEMU stop: back over the 2-byte
+		 * entry instruction (syscall, int $0x80, or the vDSO's int $0x80 landing pad) with
+		 * the number in rax again (orig_rax as just set), so the call is made once more. */
+		*field(r, R_RIP) -= 2;
+		*field(r, R_RAX) = *field(r, R_ORIG);
 	}
 	if (ptrace(PTRACE_SETREGS, pid, 0, r) != 0) {
 		snprintf(why, whylen, "PTRACE_SETREGS at the %s stop #%d failed: %s", STOP_NAMES[a->stop], a->n, strerror(errno));
@@ -511,6 +512,13 @@ int pt_trace(pid_t pid, const struct pt_script *s, long long deadline, int *st, 
 			else
 				kind = in_syscall ? PT_EXIT : PT_ENTRY;
 			in_syscall = kind == PT_ENTRY;
+			/* The trampoline's own call after the case returns (sysabi_resume asks getpid
+			 * when the result was 0, to tell a fork child: enter_*.S) lies between
+			 * sysabi_resume and the entry stubs that follow it; not the case's call. */
+			if (v.ip >= (uint64_t)(uintptr_t)sysabi_resume && v.ip < (uint64_t)(uintptr_t)sysabi_stub_syscall) {
+				ptrace(req, pid, 0, 0);
+				continue;
+			}
 			if (kind == PT_ENTRY && v.ip == (uint64_t)(uintptr_t)sysabi_pt_marker_end) {
 				/* The case's call is over: let the child finish untraced. */
 				ptrace(PTRACE_DETACH, pid, 0, 0);
