@@ -414,6 +414,7 @@ export async function minimise(sides: [FuzzSide, FuzzSide], abi: Abi, body: Fuzz
   let tried = 0;
   let n = 0;
   const runBodies = async (bodies: FuzzBody[]): Promise<Compared[]> => {
+    if (!bodies.length) return [];
     const named = bodies.map((b) => ({ name: `m${n++}`, abi, body: b }));
     tried += bodies.length;
     return runPair(sides, expandText(`<fuzz ${specId}>`, runSpecText(specId, named)));
@@ -464,7 +465,7 @@ const SIGNAL_NAME = new Map<number, string>(Object.entries(SIGNALS).map(([k, v])
 const E_NAMES: Partial<Record<RegName, string>> = { rax: 'eax', rbx: 'ebx', rcx: 'ecx', rdx: 'edx', rsi: 'esi', rdi: 'edi', rbp: 'ebp', rsp: 'esp', rip: 'eip', rflags: 'eflags' };
 
 /** An expected value for `v` as the reference observed it, by the fact it equals where one does. */
-function expectedValue(v: bigint, reg: RegName | undefined, o: Observation, bits: 32 | 64): string {
+function expectedValue(v: bigint, reg: RegName | undefined, o: Observation, bits: 32 | 64, call?: string): string {
   const u = (x: bigint) => BigInt.asUintN(bits, x);
   const w = u(v);
   if (reg === 'rax') {
@@ -476,7 +477,9 @@ function expectedValue(v: bigint, reg: RegName | undefined, o: Observation, bits
   // Small values are literal (uid 0 is not "$uid" in a spec that should read 0).
   if (w >= 0x100n) {
     const e = o.env;
-    for (const k of ['next_ip', 'entry_ip', 'pid', 'tid', 'ppid'] as const) if (e[k] !== undefined && u(e[k]!) === w) return `$${k}`;
+    // In a single-threaded probe tid == pid: gettid's result reads better as $tid.
+    const ids = call === 'gettid' ? (['tid', 'pid'] as const) : (['pid', 'tid'] as const);
+    for (const k of ['next_ip', 'entry_ip', ...ids, 'ppid'] as const) if (e[k] !== undefined && u(e[k]!) === w) return `$${k}`;
     if (o.before.rflags !== undefined && u(o.before.rflags) === w) return '$rflags_in';
     for (const [name, base] of Object.entries(e.bufs ?? {})) if (u(base) === w) return `$buf.${name}`;
     if (e.unmapped !== undefined && u(e.unmapped) === w) return '$unmapped';
@@ -485,7 +488,7 @@ function expectedValue(v: bigint, reg: RegName | undefined, o: Observation, bits
 }
 
 /** `expect:` lines for the fields of the signature, from the reference Observation `a`. */
-export function expectYaml(sig: readonly string[], a: Observation, abi: Abi, ind: string): { lines: string[]; unexpressed: string[] } {
+export function expectYaml(sig: readonly string[], a: Observation, abi: Abi, ind: string, call?: string): { lines: string[]; unexpressed: string[] } {
   const bits = codeBits(abi);
   const lines: string[] = [];
   const unexpressed: string[] = [];
@@ -501,7 +504,7 @@ export function expectYaml(sig: readonly string[], a: Observation, abi: Abi, ind
       const v = a.after?.[r];
       if (v === undefined) unexpressed.push(`${f} (absent on the reference)`);
       else if (r === 'rax') {
-        const ev = expectedValue(v, r, a, bits);
+        const ev = expectedValue(v, r, a, bits, call);
         lines.push(ev.startsWith('{ errno:') ? `${ind}errno: ${ev.slice(9, -2)}` : `${ind}ret: ${ev}`);
       } else lines.push(`${ind}${key(r)}: ${expectedValue(v, r, a, (['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'fs_base', 'gs_base'] as string[]).includes(r) ? 64 : bits)}`);
     } else if (f.startsWith('signal')) sigFields.push(f);
@@ -577,7 +580,7 @@ export function findingSpecText(f: Finding, run: { seed: string; targets: [strin
   const m = f.minimised!;
   const specId = `fuzz.s${run.seed}.${f.abi}_${f.index}`;
   const a = m.result.a;
-  const ex = expectYaml(f.signature, a, f.abi, '      ');
+  const ex = expectYaml(f.signature, a, f.abi, '      ', f.minimised!.body.call);
   const what = m.body.call ?? `nr ${hex(m.body.nr ?? 0n)}`;
   const settings = [...(m.body.flags ?? []).map((x) => `${x} set`), ...Object.keys(m.body.regs ?? {}).map((r) => `${r} set`), ...(m.body.nr_high !== undefined ? ['high bits in rax'] : [])];
   const name = `${what} via ${m.body.entry}${settings.length ? ` with ${settings.join(', ')}` : ''}`;
@@ -677,7 +680,7 @@ export async function runFuzz(sides: [FuzzSide, FuzzSide], o: FuzzOptions): Prom
         const sig = signature(r.diffs);
         if (!sig.length) return;
         st.differing++;
-        const key = `${abi}|${c.body.entry}|${c.kind}|${sig.join(',')}`;
+        const key = `${abi}|${c.body.entry}|${sig.join(',')}`;
         const b = buckets.get(key);
         if (b) b.hits++;
         else buckets.set(key, { abi, index: c.index, kind: c.kind, signature: sig, hits: 1, original: c.body });
@@ -687,8 +690,16 @@ export async function runFuzz(sides: [FuzzSide, FuzzSide], o: FuzzOptions): Prom
   const max = o.maxFindings ?? 25;
   const written = new Map<string, string>();
   let n = 0;
-  for (const f of buckets.values()) {
+  // The most frequent disagreements first: with --max-findings those are the ones minimised.
+  for (const f of [...buckets.values()].sort((x, y) => y.hits - x.hits)) {
     rep.findings.push(f);
+    // Fewer fields of a disagreement already written (same ABI and entry) are most likely the
+    // same rule with fewer registers set (a zero register cannot show a clobber to zero).
+    const cover = rep.findings.find((g) => g !== f && g.specId && g.abi === f.abi && g.original.entry === f.original.entry && f.signature.every((x) => g.signature.includes(x)));
+    if (cover) {
+      f.duplicateOf = cover.specId;
+      continue;
+    }
     if (n++ >= max) continue;
     log(`fuzz: minimising ${f.abi} case ${f.index} (${f.signature.join(', ')})`);
     const m = await minimise(sides, f.abi, f.original, f.signature, specId);
@@ -734,7 +745,8 @@ export function renderFuzzText(rep: FuzzReport): string {
   for (const f of rep.findings) {
     const m = f.minimised;
     const head = `${f.abi} case ${f.index} [${f.kind}] x${f.hits}: ${f.signature.join(', ')}`;
-    if (!m) L.push(`${head}${f.unexpressed ? ` — ${f.unexpressed.join('; ')}` : ' — not minimised (over --max-findings)'}`);
+    if (!m && f.duplicateOf) L.push(`${head} — fields covered by ${f.duplicateOf}`);
+    else if (!m) L.push(`${head}${f.unexpressed ? ` — ${f.unexpressed.join('; ')}` : ' — not minimised (over --max-findings)'}`);
     else if (f.duplicateOf) L.push(`${head} — minimises to the same case as ${f.duplicateOf}`);
     else {
       L.push(`${head} → ${f.file ?? f.specId} (${A} ${f.verdict?.[0]}, ${B} ${f.verdict?.[1]}${m.flaky ? ', FLAKY' : ''})`);
