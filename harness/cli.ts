@@ -176,6 +176,22 @@ function parseGrep(v: string | undefined): RegExp | undefined {
   }
 }
 
+/**
+ * `--target module:my-target.ts` from the compiled CLI: Node 20 cannot import TypeScript, so
+ * tsx's loader (already a dependency of the repository's tests) is registered first. When the
+ * CLI already runs under tsx, or no module target is a .ts file, nothing happens.
+ */
+async function allowTypeScriptModules(targets: readonly string[]): Promise<void> {
+  if (!targets.some((t) => /^module:.*\.[cm]?tsx?$/.test(t.trim()))) return;
+  if (import.meta.url.endsWith('.ts')) return;
+  try {
+    const api = (await import('tsx/esm/api' as string)) as { register(): unknown };
+    api.register();
+  } catch {
+    throw new UsageError('a TypeScript module target needs tsx (npm install in the sysabi checkout), or compile the module to .js');
+  }
+}
+
 /** Load + expand specs; spec errors are printed as file:line:col and end the command with 2. */
 async function loadOrExit(operands: string[]) {
   const run = await import('./run.js');
@@ -245,6 +261,7 @@ async function cmdRun(args: string[]): Promise<number> {
     if (names.has(name)) throw new UsageError(`--target: "${name}" is named twice`);
     names.add(name);
   }
+  await allowTypeScriptModules(targets);
   const { run, loaded, ids, failed } = await loadOrExit(positionals);
   if (failed) return 2;
   let shard;
