@@ -6,6 +6,7 @@ import { lookupNumber } from '../abi/tables/index.js';
 import type { Abi, Operand } from './contracts.js';
 import { describeMatcher, signalName, wantedOutcome } from './check.js';
 import { hex } from './json.js';
+import { callSignature } from './ftrace/signature.js';
 import type { ExpandedCase, Expectation, Requires } from './spec/types.js';
 
 const ENTRY_WORDS: Record<string, string> = {
@@ -108,6 +109,10 @@ export function explainCase(ec: ExpandedCase): string {
     const name = c.callName ?? row?.name;
     L.push(`Syscall number ${hex(c.nr)}${name ? ` — ${name} in the ${table} table` : ` — no syscall of that number in the ${table} table`}${c.nr !== BigInt.asUintN(64, low) && bits === 64 ? ` (the kernel uses the low 32 bits, ${low})` : ''}.`);
   }
+  // The call with SYSCALL_METADATA's argument names (abi/metadata): pread64(fd=fd:f, buf=buf:b, ...).
+  const sigRow = c.regs.rax !== undefined || c.callName ? lookupNumber(table, BigInt.asIntN(32, BigInt.asUintN(32, c.nr))) : undefined;
+  const sig = sigRow ? callSignature(sigRow, c, table === 'i386') : undefined;
+  if (sig) L.push(`As C: ${sig}.`);
   const regs = Object.entries(c.regs).filter(([r]) => r !== 'rax');
   if (regs.length) {
     L.push('Registers before the entry:');
@@ -134,6 +139,10 @@ export function explainCase(ec: ExpandedCase): string {
       L.push(`   (${i + 1})${a.why ? ` ${a.why}` : ''}`);
       L.push(...expectationLines(a.exp, bits, '      ').filter((l) => !l.includes('(implied)')));
     });
+  }
+  if (e.ftrace) {
+    L.push(e.ftrace.length ? '  ftrace syscall events of the call, exactly:' : '  no ftrace syscall event from the call');
+    for (const f of e.ftrace) L.push(`    ${f.event}${f.name ? ` ${f.name}` : ''}${f.fields.length ? `: ${f.fields.map((x) => `${x.field} ${describeMatcher(x.m, 64)}`).join(', ')}` : ''}`);
   }
   const req = describeRequires(ec.requires);
   L.push('');
