@@ -164,7 +164,7 @@ async function detectVendor(argvFor: (exe: string) => string[] | null): Promise<
 // ------------------------------------------------------------------ profile detection
 
 // Numbers from the x86_64 / i386 tables (ABI-FACTS §1; abi/tables for the rest).
-const NR64 = { getpid: 39n, uname: 63n, prctl: 157n, ptrace: 101n };
+const NR64 = { getpid: 39n, uname: 63n, prctl: 157n, ptrace: 101n, seccomp: 317n };
 const NR32_GETPID = 20n;
 /**
  * prctl(PR_GET_SECCOMP): 0 (not in a seccomp mode) where seccomp is available, EINVAL where
@@ -173,6 +173,13 @@ const NR32_GETPID = 20n;
  * filters fine but does not know that operation.
  */
 const PR_GET_SECCOMP = 21n;
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, 0, NULL): EFAULT where the syscall exists (the program is
+ * copied in before anything else, kernel/seccomp.c seccomp_prepare_user_filter), so nothing
+ * is installed. The probes install filters with seccomp(2) (probes/seccomp.c), and valgrind
+ * 3.19 passes prctl(PR_GET_SECCOMP) through but answers ENOSYS to seccomp(2): both must work.
+ */
+const SECCOMP_SET_MODE_FILTER = 1n;
 /** ptrace(PTRACE_GETREGS, pid 1): ESRCH where ptrace is implemented (pid 1 is not our tracee). */
 const PTRACE_GETREGS = 12n;
 /** struct new_utsname: six fields of __NEW_UTS_LEN + 1 = 65 bytes (include/uapi/linux/utsname.h). */
@@ -258,8 +265,9 @@ export async function detectWrappedFacts(o: DetectOptions): Promise<WrappedFacts
       detectCase('x32', 'x86_64', 'syscall', X32_SYSCALL_BIT | NR64.getpid),
       detectCase('seccomp', 'x86_64', 'syscall', NR64.prctl, { regs: { rdi: { lit: PR_GET_SECCOMP } } }),
       detectCase('ptrace', 'x86_64', 'syscall', NR64.ptrace, { regs: { rdi: { lit: PTRACE_GETREGS }, rsi: { lit: 1n }, rdx: { lit: 0n }, r10: { lit: 0n } } }),
+      detectCase('seccomp2', 'x86_64', 'syscall', NR64.seccomp, { regs: { rdi: { lit: SECCOMP_SET_MODE_FILTER }, rsi: { lit: 0n }, rdx: { lit: 0n } } }),
     ];
-    const [un, i80, x, sc, pt] = await runProbeSession(argv64, cases, { graceMs: 5000 });
+    const [un, i80, x, sc, pt, sc2] = await runProbeSession(argv64, cases, { graceMs: 5000 });
     const rel = un?.outcome === 'returned' && un.after?.rax === 0n && un.memory?.[uts] ? utsRelease(un.memory[uts]!) : undefined;
     if (rel) {
       release = rel;
@@ -277,8 +285,10 @@ export async function detectWrappedFacts(o: DetectOptions): Promise<WrappedFacts
     const xr = returned(x);
     if (xr !== undefined && xr === x!.env.pid) x32 = true;
     notes.push(`x32: getpid|0x40000000 ${x32 ? 'returned the pid' : `gave ${x?.outcome} ${xr === undefined ? '' : `0x${xr.toString(16)}`}`}`);
-    if (returned(sc) === 0n) features.push('seccomp');
-    notes.push(`seccomp: prctl(PR_GET_SECCOMP) returned ${returned(sc) === undefined ? sc?.outcome : `0x${returned(sc)!.toString(16)}`}`);
+    const sc2r = returned(sc2);
+    if (returned(sc) === 0n && sc2r !== undefined && sc2r !== neg(ERRNO.ENOSYS)) features.push('seccomp');
+    const shown = (o: Observation | undefined) => (returned(o) === undefined ? o?.outcome : `0x${returned(o)!.toString(16)}`);
+    notes.push(`seccomp: prctl(PR_GET_SECCOMP) returned ${shown(sc)}, seccomp(SECCOMP_SET_MODE_FILTER, 0, NULL) returned ${shown(sc2)}`);
     const pr = returned(pt);
     if (pr !== undefined && pr !== neg(ERRNO.ENOSYS)) features.push('ptrace');
     notes.push(`ptrace: PTRACE_GETREGS on pid 1 returned ${pr === undefined ? pt?.outcome : `0x${pr.toString(16)}`}`);

@@ -4,7 +4,8 @@
 
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { cpuidVendorElf, execWrapperFrom, expandTemplate, runscSeries, splitCommand, utsRelease, vendorOf, versionSeries, createQemuTarget } from '../../harness/targets/emulators.js';
+import { cpuidVendorElf, execWrapperFrom, expandTemplate, runscSeries, splitCommand, utsRelease, vendorOf, versionSeries, createExecTarget, createQemuTarget, createValgrindTarget } from '../../harness/targets/emulators.js';
+import { detectHostFacts } from '../../harness/host.js';
 
 t.test('command templates split like a shell and substitute {probe} and {abi}', async (t) => {
   t.same(splitCommand(`qemu-x86_64 -E 'A=b c' "x\\"y" {probe}`), ['qemu-x86_64', '-E', 'A=b c', 'x"y', '{probe}']);
@@ -58,4 +59,22 @@ t.test('qemu preset end to end', { skip: haveQemu ? false : 'qemu-x86_64 is not 
   t.same(info.abis.x32, { ok: false, reason: 'qemu has no x32 user mode' });
   t.equal(info.profile.fred, false, 'an emulated CPU has no FRED');
   t.match(info.profile.kernel, /^\d+\.\d+\.\d+$/);
+});
+
+const haveValgrind = spawnSync('sh', ['-c', 'command -v valgrind'], { encoding: 'utf8' }).status === 0;
+const haveProbe = spawnSync('test', ['-x', 'probes/build/probe-x86_64']).status === 0;
+
+// The 'seccomp' feature means the probe can install filters, which it does with seccomp(2):
+// a wrapper that passes prctl(PR_GET_SECCOMP) through but not seccomp(2) must not claim it.
+t.test('seccomp is detected through seccomp(2), not only prctl', { skip: haveProbe ? false : 'probes not built (make probes)' }, async (t) => {
+  const plain = createExecTarget('env {probe}');
+  const pinfo = await plain.describe();
+  const host = (await detectHostFacts()).profile;
+  t.equal(pinfo.profile.features.includes('seccomp'), host.features.includes('seccomp'), 'an exec: wrapper that adds nothing sees the host\'s seccomp');
+  if (!haveValgrind) return void t.skip('valgrind is not installed');
+  const vg = await createValgrindTarget();
+  const vinfo = await vg.describe();
+  // valgrind 3.19 has no wrapper for seccomp(2) (coregrind/m_syswrap/syswrap-amd64-linux.c).
+  if (vinfo.version === '3.19') t.notOk(vinfo.profile.features.includes('seccomp'), 'valgrind 3.19: no seccomp feature');
+  t.ok(vinfo.profile.features.includes('ptrace'), 'valgrind still offers ptrace');
 });
