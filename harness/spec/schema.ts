@@ -117,6 +117,10 @@ export const PtraceActionSchema = z.strictObject({
   stop: PtraceStopName,
   n: IntLike.optional(),
   set: z.record(z.string(), z.union([z.bigint(), z.string(), z.array(z.union([z.bigint(), z.string()])).max(6)])).optional(),
+  // PT-06: after `set`, rip -= 2 and rax = orig_rax (the tracer restarts the call).
+  rewind: z.boolean().optional(),
+  // PT-07: after `set`, kill(tracee, this signal) while it is stopped.
+  kill: z.union([z.bigint(), z.string()]).optional(),
 });
 export const PtraceSchema = z.strictObject({
   options: z.array(z.enum(['tracesysgood', 'traceseccomp'])).optional(),
