@@ -115,8 +115,9 @@ export function explainCase(ec: ExpandedCase): string {
   if (sig) L.push(`As C: ${sig}.`);
   const regs = Object.entries(c.regs).filter(([r]) => r !== 'rax');
   if (regs.length) {
-    L.push('Registers before the entry:');
-    for (const [r, o] of regs) L.push(`  ${r.padEnd(4)} = ${describeOperand(o!)}`);
+    // 32-bit code sees only the low halves: name them as its author would (ebx, not rbx).
+    L.push(`Registers before the entry${bits === 32 ? ' (32-bit code: the low halves)' : ''}:`);
+    for (const [r, o] of regs) L.push(`  ${(bits === 32 && /^r[a-ds][xip]$|^r[sd]i$|^rbp$/.test(r) ? 'e' + r.slice(1) : r).padEnd(4)} = ${describeOperand(o!)}`);
   }
   L.push(`RFLAGS loaded: ${hex(c.rflags)}${c.flags.length ? ` (0x202 with ${c.flags.join(', ')})` : ''}.`);
   for (const m of c.memory) {

@@ -247,3 +247,12 @@ t.test('usage messages are short and point at the fix', async (t) => {
   t.equal(spec.code, 2);
   t.match(spec.stderr, /did you mean:\n  harness\.fixture\.pass\n/);
 });
+
+t.test('explain names the registers of 32-bit code by their 32-bit names', async (t) => {
+  const e = sysabi('explain', 'args.arg1/close-of-a-closed-descriptor@i386');
+  t.equal(e.code, 0, e.stderr);
+  t.match(e.stdout, /Registers before the entry \(32-bit code: the low halves\):\n  ebx  = /);
+  t.notMatch(e.stdout, /\n  rbx  = /);
+  const w = sysabi('explain', 'args.arg1/close-of-a-closed-descriptor@x86_64');
+  t.match(w.stdout, /\n  rdi  = /, '64-bit code keeps the 64-bit names');
+});
