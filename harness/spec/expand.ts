@@ -536,7 +536,7 @@ function buildCase(
   // seccomp filters (issue 7), compiled once here so every target installs the same program.
   const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
   // ptrace tracer script (issue 7): names resolved in the entry's table.
-  const ptrace = buildPtrace(m.ptrace, tableAbi, syscallNs, fail);
+  const ptrace = buildPtrace(m.ptrace, tableAbi, syscallNs, fail, SIGNAL_NS);
 
   // isolate: the documented automatic rules (docs/spec-language.md, Case keys).
   const autoWhy: string[] = [];

@@ -3,7 +3,7 @@
 // at expansion time, so every target gets plain numbers and a bad key is reported at its
 // file:line:col like any other spec error.
 
-import type { Abi } from '../../abi/constants.js';
+import { SIGNALS, type Abi } from '../../abi/constants.js';
 import { ARG_REGS, GPRS64, REG32_ALIASES, type PtraceAction, type PtraceScript, type RegName } from '../contracts.js';
 import type { Path } from './doc.js';
 import type { MatcherInput } from './schema.js';
@@ -18,14 +18,21 @@ const SETTABLE = ['orig_rax', 'rip', 'rflags', ...GPRS64] as const;
 interface PtraceInput {
   options?: ('tracesysgood' | 'traceseccomp')[];
   mode?: 'syscall' | 'sysemu' | 'cont';
-  at?: { stop: 'entry' | 'exit' | 'seccomp'; n?: bigint | string; set?: Record<string, bigint | string | (bigint | string)[]> }[];
+  at?: {
+    stop: 'entry' | 'exit' | 'seccomp'; n?: bigint | string; set?: Record<string, bigint | string | (bigint | string)[]>;
+    rewind?: boolean; kill?: bigint | string;
+  }[];
 }
+
+/** Signals `kill:` refuses: a stop signal would group-stop the tracee, which the tracer's
+ *  script does not handle (kernel/signal.c do_signal_stop; ptrace(2) "group-stop"). */
+const STOP_SIGNALS = new Set<number>([SIGNALS.SIGSTOP, SIGNALS.SIGTSTP, SIGNALS.SIGTTIN, SIGNALS.SIGTTOU]);
 
 /**
  * Build Case.ptrace. `tableAbi` is the table the entry decodes with (int $0x80 from 64-bit
  * code → i386): it names `nr:` values and picks the registers `args:` writes.
  */
-export function buildPtrace(input: unknown, tableAbi: Abi, syscallNs: NameSpace, fail: Fail): PtraceScript | undefined {
+export function buildPtrace(input: unknown, tableAbi: Abi, syscallNs: NameSpace, fail: Fail, signalNs?: NameSpace): PtraceScript | undefined {
   if (input === undefined) return undefined;
   const pi = input as PtraceInput;
   const mode = pi.mode ?? 'syscall';
@@ -74,9 +81,31 @@ export function buildPtrace(input: unknown, tableAbi: Abi, syscallNs: NameSpace,
       const b = num(v, kp, reg === 'orig_rax' ? syscallNs : undefined);
       if (b !== undefined) set[reg] = b;
     }
-    at.push({ stop: a.stop, n, set });
+    const act: PtraceAction = { stop: a.stop, n, set };
+    // PT-06: the tracer's own restart (ptrace_syscall.c test_ptrace_syscall_restart).
+    if (a.rewind === true) act.rewind = true;
+    if (a.kill !== undefined) {
+      const sig = signalNumber(a.kill, signalNs);
+      if (sig === undefined) {
+        fail([...p, 'kill'], `kill: expected a signal name (SIGUSR1, ...) or number 1..64, found ${JSON.stringify(String(a.kill))}`);
+        ok = false;
+      } else if (STOP_SIGNALS.has(sig)) {
+        fail([...p, 'kill'], `kill: ${String(a.kill)} is a stop signal: it would group-stop the tracee, which the tracer script does not handle`);
+        ok = false;
+      } else act.kill = sig;
+    }
+    at.push(act);
   });
   return ok ? { options, mode, at } : undefined;
+}
+
+/** A signal by name (through `ns`, or SIGNALS) or number, 1..64; undefined when neither. */
+function signalNumber(v: bigint | string, ns?: NameSpace): number | undefined {
+  const r = parseInt64(v);
+  if (r.ok) return r.v >= 1n && r.v <= 64n ? Number(r.v) : undefined;
+  const name = String(v).trim();
+  const n = ns ? ns.lookup(name) : (SIGNALS as Record<string, number>)[name] !== undefined ? BigInt((SIGNALS as Record<string, number>)[name]!) : undefined;
+  return n !== undefined && n >= 1n && n <= 64n ? Number(n) : undefined;
 }
 
 /** The namespaces event fields take names from. */

@@ -14,6 +14,7 @@ import type { Kernel } from './kernel.js';
 import { syscallTraceEnter } from './trace.js';
 import { ptraceExit } from './ptrace.js';
 import { ftraceEnter, ftraceExit } from './ftrace.js';
+import { syscallExitRestart } from './restart.js';
 
 /** struct pt_regs: the GPRs plus orig_ax and the hardware-frame part (ip, cs, flags, sp = rsp, ss). */
 export type PtRegs = Record<Gpr, bigint> & { orig_ax: bigint; ip: bigint; cs: bigint; flags: bigint; ss: bigint };
@@ -30,6 +31,8 @@ export function doSyscall64(k: Kernel, regs: PtRegs): void {
   // syscall_exit_work: audit, the sys_exit tracepoint, then ptrace's exit stop.
   ftraceExit(k, regs, false);
   ptraceExit(k, regs, false);
+  // exit_to_user_mode_loop: a pending signal decides what an -ERESTART* result becomes.
+  syscallExitRestart(k, regs, false);
 }
 
 /** The number decoding and table choice. Leaves regs.rax as the kernel does. */
@@ -85,6 +88,7 @@ export function doSyscall32(k: Kernel, regs: PtRegs): void {
   dispatch32(k, regs);
   ftraceExit(k, regs, true);
   ptraceExit(k, regs, true);
+  syscallExitRestart(k, regs, true);
 }
 
 function dispatch32(k: Kernel, regs: PtRegs): void {

@@ -25,7 +25,7 @@ export const KADDR = {
 } as const;
 
 /** Default dispositions whose action is "ignore" (kernel/signal.c SIG_KERNEL_IGNORE_MASK). */
-const DEFAULT_IGNORED = new Set<number>([SIGNALS.SIGCHLD, SIGNALS.SIGURG, SIGNALS.SIGWINCH, SIGNALS.SIGCONT]);
+export const DEFAULT_IGNORED = new Set<number>([SIGNALS.SIGCHLD, SIGNALS.SIGURG, SIGNALS.SIGWINCH, SIGNALS.SIGCONT]);
 
 /** Handler address standing for the probe's recording SA_SIGINFO handler. */
 export const RECORD_HANDLER = 0x500000n;

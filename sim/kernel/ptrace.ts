@@ -11,6 +11,7 @@ import { ARG_REGS, type Gpr, type PtraceScript, type PtraceStopEvent, type Ptrac
 import { since } from '../profiles.js';
 import type { PtRegs } from './dispatch.js';
 import type { Kernel } from './kernel.js';
+import { tracerKill } from './restart.js';
 
 /** include/uapi/linux/ptrace.h */
 export const PTRACE_EVENT_SECCOMP = 7;
@@ -75,6 +76,18 @@ export class Tracer {
       else regs[name as Gpr] = v;
     }
     k.note(`tracer SETREGS: ${Object.entries(act.set).map(([r, v]) => `${r} = 0x${BigInt.asUintN(64, v).toString(16)}`).join(', ') || '(unchanged write-back)'}`);
+    if (act.rewind) {
+      // PT-06, the tracer's own restart (ptrace_syscall.c test_ptrace_syscall_restart): back
+      // over the 2-byte entry instruction with the number in ax, in the same SETREGS. The
+      // exit path then returns to it (IRET: ip no longer equals rcx) and it runs again. A
+      // 32-bit (i386) process's tracer writes eip/eax, which putreg32 zero-extends.
+      const is32 = k.p.is32;
+      regs.ip = BigInt.asUintN(is32 ? 32 : 64, regs.ip - 2n);
+      regs.rax = is32 ? BigInt.asUintN(32, regs.orig_ax) : regs.orig_ax;
+      k.note(`tracer rewind: rip -= 2 → 0x${regs.ip.toString(16)}, rax = orig_rax = 0x${regs.rax.toString(16)}`);
+    }
+    // PT-07: kill(tracee, sig) while it is stopped; the tracee sees it when it resumes.
+    if (act.kill !== undefined) tracerKill(k, act.kill);
   }
 }
 

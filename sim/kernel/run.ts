@@ -312,6 +312,7 @@ class CaseRun {
 
     try {
       this.enter();
+      this.restarts();
     } catch (e) {
       if (e instanceof WouldBlock) {
         k.stop = { kind: 'timeout', reason: e.message };
@@ -369,6 +370,37 @@ class CaseRun {
   }
 
   /**
+   * A restarted call (sim/kernel/restart.ts, or a tracer's rewind, PT-06/PT-07) came back to
+   * user mode 2 bytes before where it entered: on the case's own SYSCALL/int $0x80, or on the
+   * 32-bit vDSO's int $0x80 just before the landing pad (the restart point of SYSENTER and
+   * compat SYSCALL, ABI-FACTS §7). Execute that instruction again, as the CPU would; a bounded
+   * number of times, since a call restarted for ever never returns (the case times out).
+   */
+  private restarts(): void {
+    const { c, k } = this;
+    const cpu = k.cpu;
+    const vdsoInt80 = k.vdso32Base !== null ? k.vdso32Base + VDSO32.int80 : null;
+    for (let n = 1; !k.stop && !this.p.exited; n++) {
+      const own = cpu.rip === this.entryIp && (c.entry === 'syscall' || c.entry === 'int80');
+      if (!own && cpu.rip !== vdsoInt80) return;
+      if (n > 16) {
+        k.stop = { kind: 'timeout', reason: 'the call was restarted 16 times and never returned' };
+        return;
+      }
+      k.note(`user: the ${own ? 'entry instruction' : "vDSO's int $0x80"} at 0x${cpu.rip.toString(16)} runs again (restart #${n})`);
+      if (own) {
+        this.enter();
+        continue;
+      }
+      const r = intn(cpu, 0x80, 2);
+      k.flushCpuTrace();
+      if (!r.ok) return k.userFault(r.fault, cpu.rip);
+      const ex = entryInt80(k);
+      this.afterExit(ex.res, ex.regs);
+    }
+  }
+
+  /**
    * The exit instruction has run (or faulted). A fault at CPL 0 on IRET is the kernel's
    * "bad IRET" fixup: it becomes a #GP from user mode with the frame's registers
    * (arch/x86/kernel/traps.c fixup_bad_iret) → SIGSEGV.
@@ -391,7 +423,10 @@ class CaseRun {
       return k.raise(f.signo, f.code, f.addr, { trapno: 0, err: 0n }, f);
     }
     if (res.pending) return k.userFault(res.pending, cpu.rip);
-    if (fromLanding || (k.vdso32Base !== null && cpu.rip === k.vdso32Base + VDSO32.landing)) {
+    // A fast 32-bit call returns to the landing pad, unless its ip was changed on the way
+    // (a restart backs it up to the int $0x80 before the pad: then that runs first).
+    const atPad = k.vdso32Base !== null && cpu.rip === k.vdso32Base + VDSO32.landing;
+    if ((fromLanding && (k.vdso32Base === null || atPad)) || atPad) {
       if (!this.landingPad()) return;
     }
     this.afterReturn();

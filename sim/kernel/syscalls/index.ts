@@ -7,5 +7,6 @@ import { PROC } from './proc.js';
 import { TIME } from './time.js';
 import { MEM } from './mem.js';
 import { TLS } from './tls.js';
+import { WAIT } from './wait.js';
 
-export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS });
+export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT });
