@@ -143,6 +143,8 @@ export class Kernel {
   /** Set when the process is a 32-bit (i386) one: the vDSO is vdso32 and has a landing pad. */
   vdso32Base: bigint | null = null;
   vdso64Base: bigint | null = null;
+  /** Called after a 'record' handler ran (its rt_sigreturn is a syscall: a tracer sees it). */
+  onHandlerReturn: ((sig: number) => void) | null = null;
 
   constructor(profile: Profile, p: Process, explain: boolean) {
     this.profile = profile;
@@ -309,6 +311,7 @@ export class Kernel {
       }
       this.note(`signal ${sig} delivered to the handler at 0x${h.toString(16)}; it returns through rt_sigreturn`);
       this.delivered.push({ signo: sig, code: SI_CODES.SI_USER, errno: 0, regs: this.userRegs() });
+      this.onHandlerReturn?.(sig);
     }
     this.p.pending = still;
   }

@@ -12,6 +12,9 @@ import { since } from '../profiles.js';
 import type { PtRegs } from './dispatch.js';
 import type { Kernel } from './kernel.js';
 import { tracerKill } from './restart.js';
+import { VDSO32 } from './entry_compat.js';
+import { lookupName } from '../../abi/tables/index.js';
+import { NotModelled } from './syscalls/types.js';
 
 /** include/uapi/linux/ptrace.h */
 export const PTRACE_EVENT_SECCOMP = 7;
@@ -128,7 +131,47 @@ const TRACERS = new WeakMap<Kernel, Tracer>();
 export function attachTracer(k: Kernel, script: PtraceScript): Tracer {
   const t = new Tracer(script);
   TRACERS.set(k, t);
+  k.onHandlerReturn = () => handlerSigreturnStops(k, t);
   return t;
+}
+
+/** Where the simulated handlers' restorers make their rt_sigreturn call: the probe's own
+ *  restorer in its handler page (64-bit), __kernel_rt_sigreturn in the vdso32 (i386). */
+const RESTORER64_NEXT_IP = 0x500102n;
+
+/**
+ * A handler ran and returned through its restorer's rt_sigreturn, which is a syscall like any
+ * other: under PTRACE_SYSCALL it has an entry stop (the restorer's number, ip in the restorer)
+ * and an exit stop after restore_sigcontext (arch/x86/kernel/signal_64.c, signal_32.c) put the
+ * interrupted registers back — with orig_ax = -1 ("disable syscall checks", so the exit path
+ * does not restart anything) and ax as the interrupted call returned it (e.g. -EINTR).
+ */
+function handlerSigreturnStops(k: Kernel, t: Tracer): void {
+  // Under PTRACE_SYSEMU the restorer's rt_sigreturn would itself be emulated away, and the
+  // handler would return into whatever follows its restorer: not modelled.
+  if (t.sysemu) throw new NotModelled('a signal handler under PTRACE_SYSEMU (its rt_sigreturn is not executed)');
+  if (!t.syscallTrace || k.stop) return;
+  const cpu = k.cpu;
+  const is32 = k.p.is32;
+  const abi = is32 ? 'i386' : k.p.abi === 'x32' ? 'x32' : 'x86_64';
+  const nr = BigInt(lookupName(abi, 'rt_sigreturn')!.nr);
+  const n = t.events.filter((e) => e.stop === 'entry').length + 1;
+  if (t.script.at.some((a) => (a.stop === 'entry' && a.n === n) || (a.stop === 'exit' && a.n === t.events.filter((e) => e.stop === 'exit').length + 1))) {
+    throw new NotModelled('tracer actions at the rt_sigreturn stops of a signal handler');
+  }
+  const M = is32 ? 0xffffffffn : 0xffffffffffffffffn;
+  const g = cpu.gpr;
+  const user: PtRegs = {
+    rax: g.rax & M, rbx: g.rbx & M, rcx: g.rcx & M, rdx: g.rdx & M, rsi: g.rsi & M, rdi: g.rdi & M, rbp: g.rbp & M, rsp: g.rsp & M,
+    r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15,
+    orig_ax: BigInt.asUintN(64, -1n), ip: cpu.rip, cs: 0n, flags: cpu.rflags, ss: 0n,
+  };
+  // The entry stop: the handler's registers are the simulator's (the interrupted ones; the
+  // real handler leaves its own scratch values), the number in orig_ax, -ENOSYS in ax.
+  const at = is32 && k.vdso32Base !== null ? k.vdso32Base + VDSO32.rtSigreturn + 7n : RESTORER64_NEXT_IP;
+  t.stop(k, { ...user, orig_ax: nr, rax: ENOSYS64 & M, ip: at }, 'entry', is32);
+  // The exit stop: the frame's registers are back in pt_regs.
+  t.stop(k, user, 'exit', is32);
 }
 
 export function tracerOf(k: Kernel): Tracer | undefined {
