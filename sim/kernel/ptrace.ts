@@ -187,6 +187,9 @@ export function ptraceEntry(k: Kernel, regs: PtRegs, compat: boolean): boolean {
   const t = TRACERS.get(k);
   if (!t || (!t.syscallTrace && !t.sysemu)) return true;
   t.stop(k, regs, 'entry', compat);
+  // ptrace_report_syscall() returns fatal_signal_pending(): a tracer's SIGKILL at the entry
+  // stop makes syscall_trace_enter skip the call.
+  if (k.stop) return false;
   if (t.sysemu) {
     k.note('PTRACE_SYSEMU: the call is not executed; rax is what the tracer left (-ENOSYS unless changed)');
     return false;
