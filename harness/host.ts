@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { ERRNO, RFLAGS_USER_DEFAULT, SIGNALS, VSYSCALL_ADDR, X32_SYSCALL_BIT, errnoReturn } from '../abi/constants.js';
 import type { Abi, Case, Observation, Profile, PtraceStopEvent, Vendor, VsyscallMode } from './contracts.js';
 import { defaultProbeDir, probeBuilt, probePath, runProbeSession } from './targets/probe-runner.js';
+import { locateTracefs } from './ftrace/tracefs.js';
 
 /** Everything detection found, with the reasons behind each "no". */
 export interface HostFacts {
@@ -121,6 +122,11 @@ async function detect(probeDir: string): Promise<HostFacts> {
   if (ptraceScope >= 3) notes.push('ptrace: Yama ptrace_scope is 3 (no attach, no PTRACE_TRACEME)');
   const fred = flags.has('fred');
   if (flags.has('la57')) features.push('la57');
+  // ftrace syscall events: only where a capture can work (tracefs mounted, or mountable as
+  // root, and writable) — the same test the native target's capture uses.
+  const tfs = locateTracefs();
+  if (tfs.ok) features.push('ftrace');
+  else notes.push(`ftrace: ${tfs.reason}`);
 
   const abis = {} as HostFacts['abis'];
   const built64 = probeBuilt(probeDir, 'x86_64');

@@ -20,11 +20,8 @@ export function createNativeTarget(opts: { probeDir?: string } = {}): Target {
     name: 'native',
     version: `linux ${release()}`,
     probeDir,
-    describeProfile: async () => {
-      const p = (await facts()).profile;
-      // 'ftrace' only where a capture can work: tracefs mounted (or mountable) and writable.
-      return locateTracefs().ok && !p.features.includes('ftrace') ? { ...p, features: [...p.features, 'ftrace'] } : p;
-    },
+    // host.ts decides the 'ftrace' feature with the same tracefs test the capture uses.
+    describeProfile: async () => (await facts()).profile,
     abiAvailability: async (abi) => (await facts()).abis[abi],
   });
 
