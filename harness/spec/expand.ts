@@ -654,6 +654,13 @@ function parseExpectation(
     if (pv === 'all') { list = [...all]; text = 'all'; }
     else if (Array.isArray(pv)) { list = pv.map(toReg); text = pv.join(', '); }
     else { const but = pv.all_but.map(toReg); list = all.filter((r) => !but.includes(r)); text = `all but ${pv.all_but.join(', ')}`; }
+    // 32-bit code sees only eax..esp: naming r8-r15 there (typically a 64-bit `all_but [rax,
+    // rcx, r11]` inherited by an i386 case) would silently drop ECX from the check.
+    const named = pv === 'all' ? [] : (Array.isArray(pv) ? pv : pv.all_but).map(toReg);
+    const unseen = b.code === 'compat' ? named.filter((r) => (GPRS64 as readonly string[]).includes(r) && !GPRS32.includes(r)) : [];
+    if (unseen.length > 0) {
+      b.fail([...base, 'preserved'], `32-bit code cannot see ${unseen.join(', ')}: give this ABI its own preserved set (per_abi), e.g. { all_but: [eax] }`);
+    }
     const bad = list.filter((r) => !(GPRS64 as readonly string[]).includes(r));
     if (bad.length > 0) b.fail([...base, 'preserved'], `preserved lists general registers only; ${bad.join(', ')} is not one (check rip/rflags/selectors with their own keys)`);
     out.preserved = { regs: list, bits: b.code === 'compat' ? 32 : 64, text };

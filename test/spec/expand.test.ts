@@ -226,6 +226,15 @@ t.test('inline semantic errors carry positions', async (t) => {
     expect: { exit_code: 0 }
 `);
   t.match(r4.errors[0], { line: 10, col: 14, message: /isolate: false is not possible here: .*calls exit/ });
+  // A 64-bit preserved set reaching an i386 case would silently drop ECX from the check.
+  const r4b = inline(`cases:
+  - name: p
+    abi: [x86_64, i386]
+    call: getpid
+    expect: { preserved: { all_but: [rax, rcx, r11] } }
+`);
+  t.equal(r4b.errors.length, 1, 'only the i386 expansion is refused');
+  t.match(r4b.errors[0], { line: 10, message: /32-bit code cannot see r11: give this ABI its own preserved set/ });
   const r5 = inline(`cases:
   - name: f {f}
     abi: [x86_64]
