@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -37,6 +38,7 @@
 #include "vdso.h"
 #include "hex.h"
 #include "post.h"
+#include "include/sysabi_nr.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
  * references keep the probe building and working without it (no `seccomp` lines then). */
@@ -1827,6 +1829,116 @@ static int wait_child(pid_t pid, long long deadline, int *st)
 	}
 }
 
+/* Isolated cases whose call can neither change nor write the address space run in a
+ * CLONE_VM child instead of a forked one: no page tables to copy at clone, no copy-on-write
+ * faults, no mm to tear down at exit (kernel/fork.c: copy_mm with CLONE_VM only takes a
+ * reference). Everything else of the isolation is still the child's own, because without
+ * CLONE_FILES/CLONE_FS/CLONE_SIGHAND/CLONE_THREAD it gets private copies of the descriptor
+ * table, the cwd, the signal handlers and the signal_struct (rlimits, alarm timer); and the
+ * parent keeps its own timer on it. What it shares is memory, so only calls that take no
+ * pointer and cannot change mappings qualify (an explicit list, exact numbers: anything
+ * else, including a number with high bits or the x32 bit, takes the fork path), with no
+ * memory, descriptors, signal set-up, filter, tracer or after-call step; and the probe
+ * saves and restores the few globals the child writes (struct vm_saved). */
+#if defined(__x86_64__) && !defined(__ILP32__)
+static int shares_mm_safely(const struct pcase *c)
+{
+	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt ||
+	    c->post.active || c->sret_set)
+		return 0;
+	/* Only literal and process-identity operands (no buffer, no unmapped page: finding
+	 * an unmapped page maps and unmaps one). */
+	for (int i = 0; i < 16; i++)
+		if ((c->regs_set >> i & 1) && (c->regs[i].ref == R_BUF || c->regs[i].ref == R_UNMAPPED || c->regs[i].ref == R_FD))
+			return 0;
+	switch (c->nr) {
+	case SYSABI_NR_X86_64_getpid:
+	case SYSABI_NR_X86_64_getppid:
+	case SYSABI_NR_X86_64_gettid:
+	case SYSABI_NR_X86_64_getuid:
+	case SYSABI_NR_X86_64_geteuid:
+	case SYSABI_NR_X86_64_getgid:
+	case SYSABI_NR_X86_64_getegid:
+	case SYSABI_NR_X86_64_getpgrp:
+	case SYSABI_NR_X86_64_getpgid:
+	case SYSABI_NR_X86_64_getsid:
+	case SYSABI_NR_X86_64_sched_yield:
+	case SYSABI_NR_X86_64_pause:
+	case SYSABI_NR_X86_64_exit:
+	case SYSABI_NR_X86_64_exit_group: /* a CLONE_VM child without CLONE_THREAD is its own group */
+		return 1;
+	default:
+		return 0;
+	}
+}
+#else
+static int shares_mm_safely(const struct pcase *c)
+{
+	(void)c;
+	return 0;
+}
+#endif
+
+/* The CLONE_VM child's stack and signal stack: its own (it runs while the probe waits on
+ * its stack), mapped once, MADV_DONTFORK so forked children do not carry them. */
+#define VM_STACK_SIZE ((size_t)256 << 10)
+#define VM_ALTSTACK_SIZE ((size_t)64 << 10)
+static char *g_vm_stack;
+
+struct vm_saved {
+	struct jbuf out;
+	int report_fd;
+	uint64_t pid, tid, ppid, self_pid;
+};
+
+static int vm_child_main(void *arg)
+{
+	struct pcase *c = arg;
+	g_child_shm = 1;
+	g_out.p = g_shm->data;
+	g_out.cap = SHM_REPORT_CAP - sizeof *g_shm;
+	g_out.len = 0;
+	child_setup(c, g_casedir, -1);
+	/* The kernel clears the signal stack of a CLONE_VM child that is not a vfork child
+	 * (kernel/fork.c, copy_process: sas_ss_sp), so fault recovery needs its own. */
+	stack_t ss = { .ss_sp = g_vm_stack + VM_STACK_SIZE, .ss_size = VM_ALTSTACK_SIZE, .ss_flags = 0 };
+	sigaltstack(&ss, 0);
+	run_inline(c);
+	/* exit, not exit_group, as in the forked child; never exit(): its atexit handler
+	 * would remove the probe's case directory. */
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static pid_t vm_clone(struct pcase *c, struct vm_saved *sv)
+{
+	if (!g_vm_stack) {
+		void *m = mmap(0, VM_STACK_SIZE + VM_ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (m == MAP_FAILED)
+			return -2;
+		madvise(m, VM_STACK_SIZE + VM_ALTSTACK_SIZE, MADV_DONTFORK);
+		g_vm_stack = m;
+	}
+	sv->out = g_out;
+	sv->report_fd = g_report_fd;
+	sv->pid = g_pid, sv->tid = g_tid, sv->ppid = g_ppid, sv->self_pid = sysabi_self_pid;
+	return clone(vm_child_main, g_vm_stack + VM_STACK_SIZE, CLONE_VM | SIGCHLD, c);
+}
+
+/* Called once the CLONE_VM child has ended (or was killed anywhere in its run). */
+static void vm_restore(const struct vm_saved *sv)
+{
+	g_out = sv->out;
+	g_report_fd = sv->report_fd;
+	g_pid = sv->pid, g_tid = sv->tid, g_ppid = sv->ppid, sysabi_self_pid = sv->self_pid;
+	g_in_child = 0;
+	g_child_shm = 0;
+	/* Per-case flags the signal handler reads: a child killed mid-case may leave them set. */
+	g_in_case = 0;
+	g_case_tf = 0;
+	g_sigreturn_pending = 0;
+}
+
 static void run_forked(struct pcase *c)
 {
 	char why0[512];
@@ -1859,7 +1971,13 @@ static void run_forked(struct pcase *c)
 	}
 	if (!use_pipe)
 		g_shm->len = 0;
-	pid_t pid = fork();
+	struct vm_saved vm_sv;
+	int vm = !use_pipe && shares_mm_safely(c);
+	pid_t pid = vm ? vm_clone(c, &vm_sv) : -2;
+	if (pid == -2) {
+		vm = 0;
+		pid = fork();
+	}
 	if (pid == 0) {
 		if (use_pipe) {
 			close(p[0]);
@@ -1891,6 +2009,8 @@ static void run_forked(struct pcase *c)
 	}
 	if (use_pipe)
 		close(p[1]);
+	if (vm && pid < 0)
+		vm_restore(&vm_sv);
 	if (pid < 0) {
 		if (use_pipe)
 			close(p[0]);
@@ -1952,6 +2072,8 @@ static void run_forked(struct pcase *c)
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
 		}
+		if (vm)
+			vm_restore(&vm_sv);
 		/* Read in place: no copy, no allocation in the probe per case. */
 		rep.p = g_shm->data;
 		rep.len = g_shm->len;
