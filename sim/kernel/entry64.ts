@@ -95,7 +95,7 @@ export function entrySyscall64(k: Kernel, work?: (regs: PtRegs) => void): { res:
   if (k.p.exited || k.stop) return { res: { ok: true }, regs, via: 'none' };
   const blocker = sysretBlocker(regs);
   if (blocker === null) {
-    k.note('SYSRET conditions hold → sysretq');
+    k.note('SYSRET conditions hold (rcx == ip, r11 == flags, cs/ss == __USER_CS/__USER_DS, ip < TASK_SIZE_MAX, no RF/TF) → sysretq');
     for (const n of GPRS64) cpu.gpr[n] = regs[n];
     swapgs(cpu);
     const res = sysret(cpu, true);

@@ -307,8 +307,9 @@ class CaseRun {
     this.before = beforeRegs(cpu.gpr, this.code32);
     this.before.rflags = cpu.rflags;
     // Guarded so the hex text is only built when explaining.
-    if (k.steps) k.note(`user: ${c.entry} at 0x${this.entryIp.toString(16)} (${this.code32 ? 'compat' : '64-bit'} code), next_ip 0x${this.nextIp.toString(16)}`);
+    // The CPU's set-up steps (boot MSRs, user segments) come first in the explanation.
     k.flushCpuTrace();
+    if (k.steps) k.note(`user: ${c.entry} at 0x${this.entryIp.toString(16)} (${this.code32 ? 'compat' : '64-bit'} code), next_ip 0x${this.nextIp.toString(16)}`);
 
     try {
       this.enter();
