@@ -1,12 +1,13 @@
-/* The after-call steps of a case (Case.segs, Case.peek; issue 6; docs/probe-protocol.md):
- * MOV selectors into DS/ES/FS/GS, read them back, then an 8-byte load, optionally through a
- * segment override. Runs in the probe's own mode after the entry returned; a fault is caught
+/* The after-call steps of a case (Case.segs, Case.peek, Case.compatStack; issue 6;
+ * docs/probe-protocol.md): MOV selectors into DS/ES/FS/GS, read them back, then an 8-byte
+ * load, optionally through a segment override, then a push/pop in compat code (RG-06). Runs in the probe's own mode after the entry returned; a fault is caught
  * by probe.c's handler like a fault of the entry itself. Header-only: probe.c includes it. */
 #ifndef SYSABI_POST_H
 #define SYSABI_POST_H
 #include <stdint.h>
 #include <string.h>
 #include "hex.h"
+#include "contend.h"
 
 struct post_req {
 	int active;
@@ -15,10 +16,14 @@ struct post_req {
 	int has_peek;
 	int peek_seg;      /* -1: none, else 0..3 = ds es fs gs */
 	uint64_t peek_addr; /* resolved by probe.c */
+	int has_cstack;     /* RG-06: push/pop cstack in compat code (probes/contend.c) */
+	uint32_t cstack;
+	int contend_rounds; /* RG-06: 0, or rounds of call + steps beside a busy sibling */
 };
 struct post_res {
 	uint16_t sel[4]; /* read back after the loads */
 	uint64_t value;
+	uint32_t cstack; /* the value the compat code popped */
 };
 
 /* "0x" + 1..4 hex digits (a selector). */
@@ -87,6 +92,8 @@ static void post_read_all(uint16_t s[4])
 	READ_SEG("gs", v); s[3] = (uint16_t)v;
 }
 
+static void post_peek(const struct post_req *r, struct post_res *out);
+
 /* noinline: its locals must not live in run_inline's frame across the sigsetjmp there. */
 __attribute__((noinline)) static void sysabi_post_run(const struct post_req *r, struct post_res *out)
 {
@@ -97,8 +104,15 @@ __attribute__((noinline)) static void sysabi_post_run(const struct post_req *r, 
 	if (r->has_sel[2]) { uint32_t v = r->sel[2]; LOAD_SEG("fs", v); }
 	if (r->has_sel[3]) { uint32_t v = r->sel[3]; LOAD_SEG("gs", v); }
 	post_read_all(out->sel);
-	if (!r->has_peek)
-		return;
+	if (r->has_peek)
+		post_peek(r, out);
+	/* Last: a fault here (#SS on an unusable SS, RG-06) is the case's signal outcome. */
+	if (r->has_cstack)
+		out->cstack = sysabi_cstack_run(r->cstack);
+}
+
+static void post_peek(const struct post_req *r, struct post_res *out)
+{
 	uintptr_t a = (uintptr_t)r->peek_addr;
 #ifdef __x86_64__
 	uint64_t v = 0;

@@ -805,6 +805,18 @@ static int parse_case_line(struct pcase *c, char *line)
 		if ((c->post.peek_seg < 0 && strcmp(t[1], "-") != 0) || !parse_operand(t + 2, nt - 2, &c->peek_op))
 			case_bad(c, "bad peek line", copy);
 		c->post.has_peek = c->post.active = 1;
+	} else if (strcmp(k, "cstack") == 0 && nt == 2) { /* RG-06, probes/contend.c */
+		uint64_t v;
+		if (!parse_u64(t[1], &v) || v > 0xffffffffu)
+			case_bad(c, "bad cstack value", copy);
+		c->post.cstack = (uint32_t)v;
+		c->post.has_cstack = c->post.active = 1;
+	} else if (strcmp(k, "contend") == 0 && nt == 2) {
+		char *e;
+		long r = strtol(t[1], &e, 10);
+		if (*e || r < 1 || r > 100000)
+			case_bad(c, "bad contend rounds", copy);
+		c->post.contend_rounds = (int)r;
 	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nextip))
 			case_bad(c, "bad nextip", copy);
@@ -1429,11 +1441,18 @@ static void run_inline(struct pcase *c)
 	 * main() never runs a case with filters in the probe itself). */
 	if (c->sc && sc_install && sc_install(c->sc, why, sizeof why) < 0)
 		goto failed;
+	/* RG-06 (probes/contend.c): the low stack first, then the busy sibling on our CPU. */
+	volatile int contend_round = 0, contend_cpu = -1;
+	if (c->post.has_cstack && sysabi_cstack_prepare(why, sizeof why) < 0)
+		goto unsupported;
+	if (c->post.contend_rounds && (contend_cpu = sysabi_contend_start(why, sizeof why)) < 0)
+		goto unsupported;
 	/* Under a tracer: stop here so the parent can set its options and resume in the
 	 * script's mode; the case's call is then the next system call (probes/ptrace.c). */
 	if (c->pt)
 		pt_child_stop((pid_t)g_pid);
 	/* No mask saved: the probe's mask is restored by hand on the rare fault path. */
+contend_again:
 	if (sigsetjmp(g_jb, 0) == 0) {
 		g_in_case = 1;
 		sysabi_enter();
@@ -1445,7 +1464,7 @@ static void run_inline(struct pcase *c)
 	if (c->pt)
 		sysabi_pt_marker();
 	/* After-call steps (probes/post.h): a fault there is the case's signal outcome. */
-	struct post_res post_res = { { 0 }, 0 };
+	struct post_res post_res = { { 0 }, 0, 0 };
 	if (!faulted && c->post.active) {
 		if (sigsetjmp(g_jb, 0) == 0) {
 			g_in_case = 1;
@@ -1455,6 +1474,13 @@ static void run_inline(struct pcase *c)
 			faulted = 1;
 		}
 		sysabi_post_restore();
+	}
+	/* RG-06: call and steps again while they return, up to the case's rounds. */
+	if (c->post.contend_rounds) {
+		contend_round++;
+		if (!faulted && contend_round < c->post.contend_rounds)
+			goto contend_again;
+		sysabi_contend_stop();
 	}
 	fsb = read_fsbase();
 	restore_fsbase(fsb);
@@ -1530,6 +1556,8 @@ static void run_inline(struct pcase *c)
 		}
 		if (c->post.has_peek)
 			jb_kv_hex(b, &f2, "peek", post_res.value);
+		if (c->post.has_cstack)
+			jb_kv_hex(b, &f2, "compat_stack", post_res.cstack);
 		jb_raw(b, "}", 1);
 	}
 	int anyread = 0;
@@ -1596,6 +1624,10 @@ static void run_inline(struct pcase *c)
 		jb_kv_hex(b, &first, "at_sysinfo", (uint64_t)getauxval(AT_SYSINFO));
 	if (c->entry == E_VDSO_FN || c->entry == E_VDSO || c->entry == E_VSYSCALL)
 		jb_kv_hex(b, &first, "call_target", sysabi_ctl.call);
+	if (c->post.contend_rounds) {
+		jb_kv_hex(b, &first, "contend_rounds", (uint64_t)contend_round);
+		jb_kv_hex(b, &first, "contend_cpu", (uint64_t)contend_cpu);
+	}
 	jb_s(b, "}}}\n");
 	flush_obs(b);
 	goto cleanup;
@@ -1844,7 +1876,7 @@ static int wait_child(pid_t pid, long long deadline, int *st)
 static int shares_mm_safely(const struct pcase *c)
 {
 	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt ||
-	    c->post.active || c->sret_set)
+	    c->post.active || c->post.contend_rounds || c->sret_set)
 		return 0;
 	/* Only literal and process-identity operands (no buffer, no unmapped page: finding
 	 * an unmapped page maps and unmaps one). */
