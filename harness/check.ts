@@ -271,6 +271,11 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     if (v === undefined) out.push({ field: 'peek', expected: describeMatcher(e.peek, 64), observed: '(no peek value reported by the target)', missing: true });
     else checkValue('peek', e.peek, v, 64, ctx, out);
   }
+  if (e.compatStack) {
+    const v = obs.post?.compat_stack;
+    if (v === undefined) out.push({ field: 'compat_stack', expected: describeMatcher(e.compatStack, 32), observed: '(no compat_stack value reported by the target)', missing: true });
+    else checkValue('compat_stack', e.compatStack, v, 32, ctx, out);
+  }
   for (const { seg, m } of e.segs ?? []) {
     const v = obs.post?.segs?.[seg];
     if (v === undefined) out.push({ field: `segs.${seg}`, expected: describeMatcher(m, 16), observed: '(selector after the load not reported by the target)', missing: true });

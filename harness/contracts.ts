@@ -255,6 +255,23 @@ export interface Case {
    * (`mov %gs:addr`), and report them in Observation.post.peek; a fault is outcome `signal`.
    */
   peek?: { seg?: DataSeg; addr: Operand };
+  /**
+   * After the call (and `segs`, `peek`), RG-06: far-call into 32-bit code (CS __USER32_CS) on
+   * a stack below 4 GiB that pushes this 32-bit value and pops it back, then returns; the value
+   * popped is Observation.post.compat_stack. In compatibility mode every push/pop goes through
+   * SS's hidden attributes (SDM Vol. 3A 5.4.1.1 / APM Vol. 2 4.8.3), so an SS left unusable
+   * by SYSRET on AMD faults (#SS) here; 64-bit code would not notice. In a 32-bit probe the
+   * process already runs compat code: the push/pop run in place.
+   */
+  compatStack?: bigint;
+  /**
+   * RG-06 contention: the target pins the case to one CPU and keeps a busy sibling task
+   * running on that CPU (sched_setaffinity) while the case's call and its after-call steps run
+   * `repeat` times in a row (stopping at the first that does not return), so a sleeping call is
+   * switched out and back in (arch/x86/kernel/process_64.c __switch_to). The observation is
+   * the last round's; env.extra.contend_rounds says how many rounds ran.
+   */
+  contend?: { repeat: number };
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
@@ -332,9 +349,10 @@ export interface Observation {
   events?: TraceEvent[];
   /** Human-readable steps (the simulator's explanation of the path). */
   steps?: string[];
-  /** What the after-call steps saw (Case.segs, Case.peek): selectors as read back after the
-   *  loads, and the 8 bytes read (little-endian). Absent when the case asked for neither. */
-  post?: { segs?: Partial<Record<DataSeg, bigint>>; peek?: bigint };
+  /** What the after-call steps saw (Case.segs, Case.peek, Case.compatStack): selectors as read
+   *  back after the loads, the 8 bytes read (little-endian), the 32-bit value the compat code
+   *  popped. Absent when the case asked for neither. */
+  post?: { segs?: Partial<Record<DataSeg, bigint>>; peek?: bigint; compat_stack?: bigint };
 }
 
 export type Vendor = 'intel' | 'amd' | 'unknown';

@@ -501,6 +501,23 @@ function buildCase(
     if (!o.ok) fail(p, `peek: ${o.msg}`);
     else peek = { ...(form.seg !== undefined ? { seg: form.seg } : {}), addr: o.v };
   }
+  // RG-06 (issue 6): a push/pop in compat code after the call, and contention around the call.
+  let compatStack: bigint | undefined;
+  if (m.compat_stack !== undefined) {
+    const r = parseInt64(m.compat_stack);
+    if (!r.ok || r.v < 0n || r.v > 0xffffffffn) fail(['compat_stack'], `compat_stack: the value pushed is 32 bits (0..0xffffffff), found ${String(m.compat_stack)}`);
+    else compatStack = r.v;
+  }
+  let contend: Case['contend'];
+  if (m.contend !== undefined) {
+    const cv = m.contend as unknown;
+    const raw = isObj(cv) ? (cv as { repeat: unknown }).repeat : cv;
+    const p: Path = isObj(cv) ? ['contend', 'repeat'] : ['contend'];
+    const r = parseInt64(raw);
+    // Bounded: each round is a call that sleeps; the selftest uses 1000 rounds of usleep(2).
+    if (!r.ok || r.v < 1n || r.v > 100_000n) fail(p, `contend: the number of rounds is 1..100000, found ${String(raw)}`);
+    else contend = { repeat: Number(r.v) };
+  }
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (m.timeout_ms !== undefined) {
     const r = parseInt64(m.timeout_ms);
@@ -530,6 +547,7 @@ function buildCase(
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
         hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
+        hasCompatStack: compatStack !== undefined,
       })
     : { regs: [] };
 
@@ -559,6 +577,8 @@ function buildCase(
   if (row && (row.name === 'exit' || row.name === 'exit_group')) autoWhy.push(`it calls ${row.name}`);
   if (Object.keys(actions).length > 0 || blocked.length > 0) autoWhy.push('it sets up signals');
   if (memory.some((r) => r.at !== undefined)) autoWhy.push('it maps memory at a fixed address');
+  // The case process pins itself to one CPU and starts a busy sibling (RG-06).
+  if (contend !== undefined) autoWhy.push('it runs under contention (CPU pinning, a busy sibling)');
   let isolate = autoWhy.length > 0;
   if (m.isolate === true) isolate = true;
   if (m.isolate === false && autoWhy.length > 0) fail(['isolate'], `isolate: false is not possible here: ${autoWhy.join('; ')}`);
@@ -587,6 +607,8 @@ function buildCase(
     ...(ftrace ? { ftrace: true } : {}),
     ...(segs !== undefined ? { segs } : {}),
     ...(peek !== undefined ? { peek } : {}),
+    ...(compatStack !== undefined ? { compatStack } : {}),
+    ...(contend !== undefined ? { contend } : {}),
     isolate,
     timeoutMs,
   };
@@ -606,6 +628,7 @@ interface ExpectBuild {
   /** The case's after-call steps, so expect.peek/segs can refuse checks of steps it lacks. */
   hasPeek: boolean;
   loadedSegs: readonly DataSeg[];
+  hasCompatStack: boolean;
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -723,6 +746,11 @@ function parseExpectation(
     if (!b.hasPeek) b.fail([...base, 'peek'], 'expect.peek checks the value read by the case\'s peek: step, but this case has no peek:', true);
     const mm = matcher(e.peek, [...base, 'peek']);
     if (mm) out.peek = mm;
+  }
+  if (e.compat_stack !== undefined) {
+    if (!b.hasCompatStack) b.fail([...base, 'compat_stack'], 'expect.compat_stack checks the value popped by the case\'s compat_stack: step, but this case has no compat_stack:', true);
+    const mm = matcher(e.compat_stack, [...base, 'compat_stack']);
+    if (mm) out.compatStack = mm;
   }
   if (e.segs !== undefined) {
     out.segs = [];

@@ -240,6 +240,8 @@ const expectShape = {
   // After-call steps (issue 6): the 8 bytes `peek` read, the selectors `segs` loaded.
   peek: MatcherSchema.optional(),
   segs: z.strictObject(regShape(DATA_SEG_KEYS, MatcherSchema)).optional(),
+  // RG-06: the 32-bit value the case's compat_stack: step popped back.
+  compat_stack: MatcherSchema.optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });
@@ -273,6 +275,9 @@ const caseBody = {
   ftrace: z.boolean().optional(),
   segs: z.strictObject(regShape(DATA_SEG_KEYS, IntLike)).optional(),
   peek: z.union([Value, z.strictObject({ seg: z.enum(DATA_SEG_KEYS).optional(), at: Value })]).optional(),
+  // RG-06: push/pop this 32-bit value in compat code after the call; run under contention.
+  compat_stack: IntLike.optional(),
+  contend: z.union([IntLike, z.strictObject({ repeat: IntLike })]).optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

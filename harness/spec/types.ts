@@ -62,6 +62,8 @@ export interface Expectation {
   peek?: Matcher;
   /** Observation.post.segs: selectors after the after-call loads (16 bits). */
   segs?: { seg: DataSeg; m: Matcher }[];
+  /** Observation.post.compat_stack: the value the compat code popped (32 bits). */
+  compatStack?: Matcher;
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }

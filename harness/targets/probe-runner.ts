@@ -120,6 +120,9 @@ export function encodeCase(c: Case): string {
   // After-call steps (issue 6, probes/post.h): `segs SEG 0xSEL` per selector, `peek SEG|- OPERAND`.
   for (const [sg, v] of Object.entries(c.segs ?? {})) if (v !== undefined) l.push(`segs ${sg} ${h64(v)}`);
   if (c.peek) l.push(`peek ${c.peek.seg ?? '-'} ${operand(c.peek.addr)}`);
+  // RG-06 (probes/contend.c): the compat push/pop step and the contention rounds.
+  if (c.compatStack !== undefined) l.push(`cstack ${h64(c.compatStack)}`);
+  if (c.contend) l.push(`contend ${c.contend.repeat}`);
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
   // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
   if (c.seccomp?.mode === 'strict') l.push('seccomp strict');
@@ -308,6 +311,7 @@ export function decodeObservation(line: string, c: Case): Observation {
       o.post.segs = m;
     }
     if (v.post.peek !== undefined) o.post.peek = big(v.post.peek, 'post.peek');
+    if (v.post.compat_stack !== undefined) o.post.compat_stack = big(v.post.compat_stack, 'post.compat_stack');
   }
   if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
   const env = v.env;
