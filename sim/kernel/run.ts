@@ -76,6 +76,10 @@ export function runCase(c: Case, profile: Profile, opts: RunOptions = {}): Obser
     return unsupported(c, `ia32 emulation is off in profile ${profile.name}: a 32-bit program cannot be executed`);
   }
   if (c.abi === 'i386' && c.code === '64') return unsupported(c, 'an i386 process cannot run 64-bit code');
+  // RG-06 (issue 6): no scheduler, no other task, no __switch_to, no SS usability check on
+  // compat stack accesses yet: answer SKIP rather than a value the model did not compute.
+  if (c.contend) return unsupported(c, 'the simulator does not model task switching (contend: a busy sibling on the same CPU, __switch_to)');
+  if (c.compatStack !== undefined) return unsupported(c, 'the simulator does not model the compat_stack step (push/pop through SS in compatibility mode)');
   try {
     return new CaseRun(c, profile, opts).run();
   } catch (e) {
