@@ -661,7 +661,7 @@ class CaseRun {
       pid: this.p.pid, tid: this.p.tid, ppid: this.p.ppid, uid: this.p.uid, gid: this.p.gid,
       entry_ip: this.entryIp, next_ip: this.nextIp, bufs: { ...this.bufs }, fds: { ...this.fdNums },
       unmapped: LAYOUT.unmapped,
-      extra: { vdso_base: k.vdso32Base ?? k.vdso64Base ?? 0n } as Record<string, bigint>,
+      extra: { vdso: k.vdso32Base ?? k.vdso64Base ?? 0n } as Record<string, bigint>,
     };
     if (k.vdso32Base !== null) env.extra.at_sysinfo = k.vdso32Base + VDSO32.kernelVsyscall;
     const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
