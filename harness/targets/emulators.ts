@@ -402,7 +402,9 @@ export function createWrappedTarget(o: WrappedTargetOptions): Target & { facts()
     graceMs: o.graceMs ?? 3000,
     env: (abi): Record<string, string> => {
       const w = o.execWrapper ? o.execWrapper(abi) : execWrapperFrom(o.wrap, abi);
-      return w ? { SYSABI_EXEC_WRAPPER: w.join(' ') } : {};
+      // Isolated cases fork under a wrapper: qemu-user refuses a CLONE_VM child without
+      // CLONE_THREAD (EINVAL, "fork failed") and valgrind aborts on one (probes/probe.c).
+      return { SYSABI_NO_CLONE_VM: '1', ...(w ? { SYSABI_EXEC_WRAPPER: w.join(' ') } : {}) };
     },
     describeProfile: async () => {
       const f = await getFacts();

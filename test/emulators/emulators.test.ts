@@ -78,3 +78,16 @@ t.test('seccomp is detected through seccomp(2), not only prctl', { skip: havePro
   if (vinfo.version === '3.19') t.notOk(vinfo.profile.features.includes('seccomp'), 'valgrind 3.19: no seccomp feature');
   t.ok(vinfo.profile.features.includes('ptrace'), 'valgrind still offers ptrace');
 });
+
+// An isolated getpid may run in a CLONE_VM child natively; under qemu-user that clone is
+// EINVAL ("fork failed"), so the wrapped targets tell the probe to fork (SYSABI_NO_CLONE_VM).
+t.test('an isolated getpid runs under qemu (the probe forks, no CLONE_VM child)', { skip: haveQemu && haveProbe ? false : 'qemu-user or the probes are missing' }, async (t) => {
+  const q = await createQemuTarget();
+  const c = {
+    id: 't/iso@x86_64', spec: 't', abi: 'x86_64' as const, entry: 'syscall' as const, code: '64' as const, nr: 39n, regs: {},
+    rflags: 0x202n, flags: [], memory: [], fds: [], signals: { actions: {}, blocked: [] }, isolate: true, timeoutMs: 5000,
+  };
+  const [o] = await q.run([c]);
+  t.equal(o!.outcome, 'returned', o!.reason ?? '');
+  t.equal(o!.after?.rax, o!.env.pid, 'getpid in the child returned its pid');
+});
