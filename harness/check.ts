@@ -276,12 +276,37 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     if (v === undefined) out.push({ field: 'compat_stack', expected: describeMatcher(e.compatStack, 32), observed: '(no compat_stack value reported by the target)', missing: true });
     else checkValue('compat_stack', e.compatStack, v, 32, ctx, out);
   }
+  if (e.seccompInstall) checkSeccompInstall(e.seccompInstall, ctx, out);
   for (const { seg, m } of e.segs ?? []) {
     const v = obs.post?.segs?.[seg];
     if (v === undefined) out.push({ field: `segs.${seg}`, expected: describeMatcher(m, 16), observed: '(selector after the load not reported by the target)', missing: true });
     else checkValue(`segs.${seg}`, m, v, 16, ctx, out);
   }
   return out;
+}
+
+/** "ok" or "EINVAL (22)" for one seccomp install result. */
+function installText(r: { ret: number; errno: number }): string {
+  return r.errno === 0 && r.ret >= 0 ? 'ok' : `${ERRNO_BY_NUM.get(r.errno) ?? 'errno'} (${r.errno})`;
+}
+
+/** Observation.seccomp_install against expect.seccomp_install (SC-06): same length, in order. */
+function checkSeccompInstall(want: NonNullable<Expectation['seccompInstall']>, ctx: Ctx, out: D[]): void {
+  const got = ctx.obs.seccomp_install;
+  if (got === undefined) {
+    out.push({ field: 'seccomp_install', expected: want.map((w) => w.name).join(', '), observed: '(no install results reported by the target)', missing: true });
+    return;
+  }
+  if (got.length !== want.length) {
+    out.push({ field: 'seccomp_install', expected: `${want.length} install(s): ${want.map((w) => w.name).join(', ')}`, observed: `${got.length}: ${got.map(installText).join(', ')}` });
+    return;
+  }
+  want.forEach((w, i) => {
+    const g = got[i]!;
+    // Success is ret >= 0 (a NEW_LISTENER install returns the listener's fd); failure is -1/errno.
+    const holds = w.errno === 0 ? g.ret >= 0 && g.errno === 0 : g.ret === -1 && g.errno === w.errno;
+    if (!holds) out.push({ field: `seccomp_install.${i}`, expected: w.errno === 0 ? 'ok' : `-1, ${w.name} (${w.errno})`, observed: g.errno === 0 && g.ret >= 0 ? `ok (ret ${g.ret})` : `${g.ret}, ${installText(g)}` });
+  });
 }
 
 /** "sys_enter getpid, sys_exit getpid" for messages. */
@@ -373,6 +398,14 @@ export function check(ec: ExpandedCase, obs: Observation, target: string): Resul
       break;
   }
   const ctx: Ctx = { ec, obs };
+  // A seccomp install the spec did not say would be refused leaves the case running in a set-up
+  // it did not ask for: an error (as before SC-06 made refusals observable), not a verdict.
+  const refused = (obs.seccomp_install ?? []).findIndex((r) => r.ret < 0 || r.errno !== 0);
+  const specified = [ec.expect, ...(ec.expect.anyOf ?? []).map((a) => a.exp)].some((e) => e.seccompInstall !== undefined);
+  if (refused >= 0 && !specified) {
+    const r = obs.seccomp_install![refused]!;
+    return res('error', [], `seccomp install ${refused} was refused: ${installText(r)}; the case's set-up did not happen (say expect.seccomp_install if the refusal is what the case tests)`);
+  }
   const alts = ec.expect.anyOf && ec.expect.anyOf.length > 0
     ? ec.expect.anyOf.map((a) => ({ why: a.why, e: conj(ec.expect, a.exp) }))
     : [{ why: undefined, e: ec.expect }];

@@ -125,6 +125,31 @@ export interface SeccompSetup {
   /** 'filter': SECCOMP_SET_MODE_FILTER per program; 'strict': SECCOMP_SET_MODE_STRICT. */
   mode: 'filter' | 'strict';
   filters: BpfInsn[][];
+  /**
+   * How each filter (same index) is installed (SC-06); absent or an absent entry: the
+   * sandboxing recipe (PR_SET_NO_NEW_PRIVS first, no flags, the program's address).
+   */
+  opts?: (SeccompInstallOpts | undefined)[];
+  /** After the filters, try SECCOMP_SET_MODE_STRICT too (filter → strict is EINVAL, SC-06). */
+  thenStrict?: boolean;
+}
+
+/** One seccomp(SECCOMP_SET_MODE_FILTER) call's particulars (SC-06, kernel/seccomp.c). */
+export interface SeccompInstallOpts {
+  /** false: do not set PR_SET_NO_NEW_PRIVS for this install, and drop CAP_SYS_ADMIN from the
+   *  effective set, so the kernel's "NNP or CAP_SYS_ADMIN" check is reached (→ EACCES).
+   *  NO_NEW_PRIVS is sticky: once an earlier install set it, it stays set. */
+  noNewPrivs?: boolean;
+  /** SECCOMP_FILTER_FLAG_* bits. */
+  flags?: number;
+  /** Pass a NULL struct sock_fprog pointer (→ EFAULT); the filter's program is ignored. */
+  nullProgram?: boolean;
+}
+
+/** What one install returned: seccomp(2)'s value, and errno when it is -1 (else 0). */
+export interface SeccompInstallResult {
+  ret: number;
+  errno: number;
 }
 
 /**
@@ -353,6 +378,12 @@ export interface Observation {
    *  back after the loads, the 8 bytes read (little-endian), the 32-bit value the compat code
    *  popped. Absent when the case asked for neither. */
   post?: { segs?: Partial<Record<DataSeg, bigint>>; peek?: bigint; compat_stack?: bigint };
+  /**
+   * One entry per seccomp install the case's set-up made (Case.seccomp: each filter, then strict),
+   * in order (SC-06). A refusal does not stop the case: the later installs and the call still
+   * run, and check() makes an unexpected refusal an `error`.
+   */
+  seccomp_install?: SeccompInstallResult[];
 }
 
 export type Vendor = 'intel' | 'amd' | 'unknown';

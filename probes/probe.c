@@ -45,6 +45,7 @@
 #pragma weak sc_parse_line
 #pragma weak sc_install
 #pragma weak sc_free
+#pragma weak sc_results_json
 
 #define PROTOCOL_VERSION 1
 
@@ -1439,8 +1440,14 @@ static void run_inline(struct pcase *c)
 	uint64_t fsb = 0, gsb = 0;
 	/* Filters last, so nothing of the set-up runs under them (only in a forked child:
 	 * main() never runs a case with filters in the probe itself). */
-	if (c->sc && sc_install && sc_install(c->sc, why, sizeof why) < 0)
-		goto failed;
+	if (c->sc && sc_install) {
+		/* A refused install is recorded for the observation (SC-06), not a failure. */
+		int scr = sc_install(c->sc, why, sizeof why);
+		if (scr == -2)
+			goto unsupported;
+		if (scr < 0)
+			goto failed;
+	}
 	/* RG-06 (probes/contend.c): the low stack first, then the busy sibling on our CPU. */
 	volatile int contend_round = 0, contend_cpu = -1;
 	if (c->post.has_cstack && sysabi_cstack_prepare(why, sizeof why) < 0)
@@ -1533,6 +1540,11 @@ contend_again:
 	if (c->rflags & 0x100) {
 		jb_s(b, ",\"traps\":");
 		jb_int(b, g_traps);
+	}
+	if (c->sc && sc_results_json) {
+		char scj[SC_MAX_FILTERS * 40 + 64];
+		sc_results_json(c->sc, scj, sizeof scj);
+		jb_s(b, scj);
 	}
 	if (g_ndelivered) {
 		jb_s(b, ",\"delivered\":[");

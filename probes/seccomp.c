@@ -1,10 +1,12 @@
-/* seccomp filters for a probe case (issue 7): parse the `seccomp`/`filter` protocol lines
- * and install them the way a sandboxing program does (Documentation/userspace-api/
+/* seccomp filters for a probe case (issue 7): parse the `seccomp`/`filter`/`filterx` protocol
+ * lines and install them the way a sandboxing program does (Documentation/userspace-api/
  * seccomp_filter.rst): PR_SET_NO_NEW_PRIVS first — without it and without CAP_SYS_ADMIN
  * the kernel refuses with EACCES (kernel/seccomp.c seccomp_prepare_filter) — then one
- * seccomp(SECCOMP_SET_MODE_FILTER) per program, oldest first. */
+ * seccomp(SECCOMP_SET_MODE_FILTER) per program, oldest first. Every install's result is
+ * recorded for the observation (SC-06): the install rules are themselves under test. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -38,36 +40,27 @@ static struct sc_setup *get(struct sc_setup **s)
 	return *s;
 }
 
-const char *sc_parse_line(struct sc_setup **s, char **t, int nt)
+/* Parse `N HEX` into a new filter slot (N = 0 with HEX "-": an empty program). */
+static const char *add_filter(struct sc_setup **s, const char *ns, const char *hx, struct sc_filter **out)
 {
-	if (strcmp(t[0], "seccomp") == 0) {
-		if (nt != 2 || strcmp(t[1], "strict") != 0)
-			return "seccomp takes one field: strict";
-		if (!get(s))
-			return "out of memory";
-		(*s)->strict = 1;
-		return "";
-	}
-	if (strcmp(t[0], "filter") != 0)
-		return 0;
-	if (nt != 3)
-		return "filter takes two fields: N HEX";
 	char *end;
-	unsigned long n = strtoul(t[1], &end, 10);
-	/* BPF_MAXINSNS is 4096; larger ones are passed on so the kernel refuses them itself. */
-	if (*end || n == 0 || n > 65535)
-		return "filter length must be 1..65535";
-	if (strlen(t[2]) != n * 16)
-		return "filter HEX must hold 16 hex digits per instruction";
+	unsigned long n = strtoul(ns, &end, 10);
+	/* BPF_MAXINSNS is 4096; larger ones (and empty ones) are passed on so the kernel
+	 * refuses them itself (SC-06). */
+	if (*end || n > 65535)
+		return "filter length must be 0..65535";
+	if (n == 0 ? strcmp(hx, "-") != 0 : strlen(hx) != n * 16)
+		return "filter HEX must hold 16 hex digits per instruction (- for none)";
 	if (!get(s))
 		return "out of memory";
 	if ((*s)->nfilters >= SC_MAX_FILTERS)
 		return "too many filters";
-	struct sock_filter *f = calloc(n, sizeof *f);
+	/* One spare instruction so an empty program still has a valid, non-NULL address. */
+	struct sock_filter *f = calloc(n + 1, sizeof *f);
 	if (!f)
 		return "out of memory";
 	for (unsigned long i = 0; i < n; i++) {
-		const char *h = t[2] + i * 16;
+		const char *h = hx + i * 16;
 		unsigned long code, jt, jf, k;
 		if (!hexn(h, 4, &code) || !hexn(h + 4, 2, &jt) || !hexn(h + 6, 2, &jf) || !hexn(h + 8, 8, &k)) {
 			free(f);
@@ -76,33 +69,133 @@ const char *sc_parse_line(struct sc_setup **s, char **t, int nt)
 		f[i] = (struct sock_filter){ (unsigned short)code, (unsigned char)jt, (unsigned char)jf, (unsigned int)k };
 	}
 	struct sc_filter *slot = &(*s)->f[(*s)->nfilters++];
-	slot->len = (unsigned short)n;
-	slot->insns = f;
+	*slot = (struct sc_filter){ .len = (unsigned short)n, .insns = f, .nnp = 1 };
+	*out = slot;
 	return "";
 }
 
-int sc_install(const struct sc_setup *s, char *why, size_t whylen)
+const char *sc_parse_line(struct sc_setup **s, char **t, int nt)
 {
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		snprintf(why, whylen, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s", strerror(errno));
+	if (strcmp(t[0], "seccomp") == 0) {
+		if (nt != 2 || (strcmp(t[1], "strict") != 0 && strcmp(t[1], "then-strict") != 0))
+			return "seccomp takes one field: strict or then-strict";
+		if (!get(s))
+			return "out of memory";
+		if (strcmp(t[1], "strict") == 0)
+			(*s)->strict = 1;
+		else
+			(*s)->then_strict = 1;
+		return "";
+	}
+	struct sc_filter *slot = 0;
+	if (strcmp(t[0], "filter") == 0) {
+		if (nt != 3)
+			return "filter takes two fields: N HEX";
+		return add_filter(s, t[1], t[2], &slot);
+	}
+	if (strcmp(t[0], "filterx") != 0)
+		return 0;
+	/* filterx FLAGS NNP null | filterx FLAGS NNP N HEX */
+	if (nt != 4 && nt != 5)
+		return "filterx takes FLAGS NNP, then null or N HEX";
+	char *end;
+	unsigned long flags = strtoul(t[1], &end, 16);
+	if (*end || flags > 0xffffffffUL)
+		return "filterx FLAGS must be hexadecimal";
+	if (strcmp(t[2], "0") != 0 && strcmp(t[2], "1") != 0)
+		return "filterx NNP must be 0 or 1";
+	const char *r;
+	if (nt == 4) {
+		if (strcmp(t[3], "null") != 0)
+			return "filterx FLAGS NNP takes null or N HEX";
+		r = add_filter(s, "0", "-", &slot);
+		if (*r)
+			return r;
+		slot->null = 1;
+	} else if (*(r = add_filter(s, t[3], t[4], &slot))) {
+		return r;
+	}
+	slot->flags = (unsigned int)flags;
+	slot->nnp = t[2][0] == '1';
+	return "";
+}
+
+/* Drop CAP_SYS_ADMIN from the effective set (capset(2) may always lower it): a case that
+ * leaves NO_NEW_PRIVS off must reach the kernel's EACCES check even when the probe runs as
+ * root (kernel/seccomp.c seccomp_prepare_filter: ns_capable_noaudit(CAP_SYS_ADMIN)). */
+static int drop_sys_admin(char *why, size_t whylen)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) != 0) {
+		snprintf(why, whylen, "capget failed: %s", strerror(errno));
 		return -1;
 	}
-	if (s->strict) {
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0) != 0) {
-			snprintf(why, whylen, "seccomp(SECCOMP_SET_MODE_STRICT) failed: %s", strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	for (int i = 0; i < s->nfilters; i++) {
-		struct sock_fprog prog = { s->f[i].len, s->f[i].insns };
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-			snprintf(why, whylen, "installing seccomp filter %d (%u instructions) failed: errno %d (%s)",
-				 i, s->f[i].len, errno, strerror(errno));
-			return -1;
-		}
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, d) != 0) {
+		snprintf(why, whylen, "capset (dropping CAP_SYS_ADMIN) failed: %s", strerror(errno));
+		return -1;
 	}
 	return 0;
+}
+
+static void record(struct sc_setup *s, long r)
+{
+	s->ret[s->nres] = r;
+	s->err[s->nres] = r < 0 ? errno : 0;
+	s->nres++;
+}
+
+int sc_install(struct sc_setup *s, char *why, size_t whylen)
+{
+	s->nres = 0;
+	if (s->strict) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+			snprintf(why, whylen, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s", strerror(errno));
+			return -1;
+		}
+		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0));
+		return 0;
+	}
+	int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+	int dropped = 0;
+	for (int i = 0; i < s->nfilters; i++) {
+		struct sc_filter *f = &s->f[i];
+		if (f->nnp && nnp != 1) {
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+				snprintf(why, whylen, "prctl(PR_SET_NO_NEW_PRIVS) failed: %s", strerror(errno));
+				return -1;
+			}
+			nnp = 1;
+		}
+		if (!f->nnp && !dropped) {
+			/* NO_NEW_PRIVS cannot be cleared: if the probe inherited it, the case's
+			 * "without NNP" cannot be set up here. */
+			if (nnp == 1 && i == 0) {
+				snprintf(why, whylen, "no_new_privs: false needs a process without NO_NEW_PRIVS, but the probe inherited it (it cannot be cleared)");
+				return -2;
+			}
+			if (drop_sys_admin(why, whylen) < 0)
+				return -1;
+			dropped = 1;
+		}
+		struct sock_fprog prog = { f->len, f->insns };
+		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, f->null ? (void *)0 : &prog));
+	}
+	if (s->then_strict)
+		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0));
+	return 0;
+}
+
+void sc_results_json(const struct sc_setup *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (int i = 0; i < s->nres && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s{\"ret\":%ld,\"errno\":%d}",
+				      i ? "," : ",\"seccomp_install\":[", s->ret[i], s->err[i]);
+	if (s->nres && n + 2 <= outlen)
+		memcpy(out + n, "]", 2);
 }
 
 void sc_free(struct sc_setup *s)

@@ -543,16 +543,18 @@ function buildCase(
     lookup: (s) => { const r = lookupName(tableAbi, s); return r ? BigInt(r.nr) : undefined; },
     names: () => syscallNames(tableAbi),
   };
+  // seccomp filters (issue 7), compiled once here so every target installs the same program
+  // (before the expectation: expect.seccomp_install is checked against the installs' count).
+  const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
+  const seccompInstalls = seccomp ? (seccomp.mode === 'strict' ? 1 : seccomp.filters.length + (seccomp.thenStrict ? 1 : 0)) : 0;
   const expect = m.expect !== undefined
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
         hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
-        hasCompatStack: compatStack !== undefined,
+        hasCompatStack: compatStack !== undefined, seccompInstalls,
       })
     : { regs: [] };
 
-  // seccomp filters (issue 7), compiled once here so every target installs the same program.
-  const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
   // ptrace tracer script (issue 7): names resolved in the entry's table.
   const ptrace = buildPtrace(m.ptrace, tableAbi, syscallNs, fail, SIGNAL_NS);
 
@@ -629,6 +631,8 @@ interface ExpectBuild {
   hasPeek: boolean;
   loadedSegs: readonly DataSeg[];
   hasCompatStack: boolean;
+  /** How many seccomp installs the case makes (filters after repeat, plus a final strict). */
+  seccompInstalls: number;
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -763,6 +767,17 @@ function parseExpectation(
       const mm = matcher(v as MatcherInput, [...base, 'segs', sg]);
       if (mm) out.segs.push({ seg: sg as DataSeg, m: mm });
     }
+  }
+  // SC-06: the seccomp installs' results, in order; only a case that installs something.
+  if (e.seccomp_install !== undefined) {
+    if (b.seccompInstalls === 0) b.fail([...base, 'seccomp_install'], 'expect.seccomp_install checks the results of the case\'s seccomp: installs, but this case installs none', true);
+    else if (e.seccomp_install.length !== b.seccompInstalls) {
+      b.fail([...base, 'seccomp_install'], `expect.seccomp_install lists ${e.seccomp_install.length} result(s), but the case's seccomp: makes ${b.seccompInstalls} install(s) (after repeat, and a final strict counts)`);
+    }
+    out.seccompInstall = e.seccomp_install.map((w) => {
+      const name = typeof w === 'string' ? w : w.errno;
+      return name === 'ok' ? { errno: 0, name: 'ok' } : { errno: ERRNO[name as keyof typeof ERRNO], name };
+    });
   }
   // A stated outcome must agree with the keys that imply one.
   const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited' : undefined;

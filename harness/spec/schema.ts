@@ -104,11 +104,23 @@ export const SeccompRuleSchema = z.strictObject({
   default: RuleScalar.optional(),
 });
 /** One filter: cBPF mnemonics (harness/seccomp/asm.ts) or a rule list. */
+// SC-06: how it is installed (harness/spec/seccomp.ts): NO_NEW_PRIVS, SECCOMP_FILTER_FLAG_*
+// names, repeated N times.
+const SeccompInstallKeys = {
+  no_new_privs: z.boolean().optional(),
+  flags: z.array(z.enum(['tsync', 'log', 'spec_allow', 'new_listener', 'tsync_esrch', 'wait_killable_recv'])).optional(),
+  repeat: IntLike.optional(),
+};
 export const SeccompFilterSchema = z.union([
-  z.strictObject({ bpf: z.array(z.string()).min(1) }),
-  z.strictObject({ rules: z.array(SeccompRuleSchema).min(1) }),
+  z.strictObject({ bpf: z.array(z.string()).min(1), ...SeccompInstallKeys }),
+  z.strictObject({ rules: z.array(SeccompRuleSchema).min(1), ...SeccompInstallKeys }),
+  // N-1 loads and a `ret #ALLOW` (N = 0: an empty program), for the size limits.
+  z.strictObject({ generate: IntLike, ...SeccompInstallKeys }),
+  // A NULL struct sock_fprog pointer (→ EFAULT).
+  z.strictObject({ program: z.null(), ...SeccompInstallKeys }),
 ]);
-export const SeccompSchema = z.union([z.literal('strict'), z.array(SeccompFilterSchema).min(1)]);
+// `strict` as the last item: SECCOMP_SET_MODE_STRICT after the filters.
+export const SeccompSchema = z.union([z.literal('strict'), z.array(z.union([SeccompFilterSchema, z.literal('strict')])).min(1)]);
 
 /** A tracer action at a ptrace stop (harness/spec/ptrace.ts builds Case.ptrace from it). Values of
  *  `set` are integers; `nr` also takes a syscall name; `args` sets the ABI's argument registers. */
@@ -242,6 +254,8 @@ const expectShape = {
   segs: z.strictObject(regShape(DATA_SEG_KEYS, MatcherSchema)).optional(),
   // RG-06: the 32-bit value the case's compat_stack: step popped back.
   compat_stack: MatcherSchema.optional(),
+  // SC-06: each seccomp install's result, in order: `ok` or the errno it failed with.
+  seccomp_install: z.array(z.union([z.literal('ok'), nameOr(names(ERRNO)), z.strictObject({ errno: nameOr(names(ERRNO)) })])).optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });

@@ -64,6 +64,9 @@ export interface Expectation {
   segs?: { seg: DataSeg; m: Matcher }[];
   /** Observation.post.compat_stack: the value the compat code popped (32 bits). */
   compatStack?: Matcher;
+  /** Observation.seccomp_install (SC-06): each install's result in order; errno 0 means it
+   *  succeeded (ret >= 0). */
+  seccompInstall?: { errno: number; name: string }[];
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }

@@ -125,12 +125,18 @@ export function encodeCase(c: Case): string {
   if (c.contend) l.push(`contend ${c.contend.repeat}`);
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
   // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
+  // SC-06: `filterx FLAGS NNP N HEX|null` when a filter is installed otherwise than by the
+  // recipe (flags, no NO_NEW_PRIVS, a NULL program, an empty one); `seccomp then-strict` last.
   if (c.seccomp?.mode === 'strict') l.push('seccomp strict');
   else if (c.seccomp) {
-    for (const f of c.seccomp.filters) {
-      l.push(`filter ${f.length} ${f.map((i) => i.code.toString(16).padStart(4, '0') + i.jt.toString(16).padStart(2, '0')
-        + i.jf.toString(16).padStart(2, '0') + (i.k >>> 0).toString(16).padStart(8, '0')).join('')}`);
-    }
+    c.seccomp.filters.forEach((f, n) => {
+      const o = c.seccomp!.opts?.[n];
+      const hex = f.length === 0 ? '-' : f.map((i) => i.code.toString(16).padStart(4, '0') + i.jt.toString(16).padStart(2, '0')
+        + i.jf.toString(16).padStart(2, '0') + (i.k >>> 0).toString(16).padStart(8, '0')).join('');
+      if (o === undefined && f.length > 0) l.push(`filter ${f.length} ${hex}`);
+      else l.push(`filterx ${((o?.flags ?? 0) >>> 0).toString(16)} ${o?.noNewPrivs === false ? 0 : 1} ${o?.nullProgram ? 'null' : `${f.length} ${hex}`}`);
+    });
+    if (c.seccomp.thenStrict) l.push('seccomp then-strict');
   }
   if (c.sigreturn) {
     for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
@@ -301,6 +307,13 @@ export function decodeObservation(line: string, c: Case): Observation {
     // The tracer attached (the case ran) but no stop was recorded: an empty list, so that
     // `event_count: 0` can hold and `events:` fails with "only 0 stops".
     o.events = [];
+  }
+  if (v.seccomp_install !== undefined) {
+    if (!Array.isArray(v.seccomp_install)) throw new ProtocolError('seccomp_install: expected an array');
+    o.seccomp_install = v.seccomp_install.map((r, i) => {
+      if (!isObj(r)) throw new ProtocolError(`seccomp_install[${i}]: expected an object`);
+      return { ret: int(r.ret, `seccomp_install[${i}].ret`), errno: int(r.errno, `seccomp_install[${i}].errno`) };
+    });
   }
   if (v.post !== undefined) {
     if (!isObj(v.post)) throw new ProtocolError('post: expected an object');

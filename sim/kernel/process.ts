@@ -101,6 +101,8 @@ export class Process {
   gsSel = 0;
   segChanged = false;
   noNewPrivs = false;
+  /** task->seccomp.mode as PR_GET_SECCOMP reports it: 0 disabled, 1 strict, 2 filter (SC-06). */
+  seccompMode = 0;
   dumpable = 1n;
   pdeathsig = 0n;
   comm = 'probe';

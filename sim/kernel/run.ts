@@ -3,7 +3,7 @@
 // entry path, return to user mode, and report an Observation in the shape native probes give.
 // The simulator computes; it never sees a spec's expectations.
 
-import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo } from '../../harness/contracts.js';
+import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo, SeccompSetup, SeccompInstallResult } from '../../harness/contracts.js';
 import { GPRS64 } from '../../harness/contracts.js';
 import { RFLAGS, SELECTORS, SIGNALS, SI_CODES, VSYSCALL_ADDR, GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 import { syscall as cpuSyscall } from '../cpu/syscall.js';
@@ -17,7 +17,8 @@ import { Kernel, RECORD_HANDLER } from './kernel.js';
 import { entrySyscall64, iretToUser, ptRegsFromCpu, syncSegments, sysretBlocker } from './entry64.js';
 import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_compat.js';
 import { NotModelled } from './syscalls/types.js';
-import { SeccompState } from './seccomp/filter.js';
+import { SeccompState, type InstallResult } from './seccomp/filter.js';
+import { SECCOMP_FILTER_FLAG } from '../../harness/seccomp/uapi.js';
 import { attachTracer, tracerOf } from './ptrace.js';
 import { attachFtrace, ftraceEvents } from './ftrace.js';
 import { WouldBlock } from './syscalls/io.js';
@@ -81,7 +82,10 @@ export function runCase(c: Case, profile: Profile, opts: RunOptions = {}): Obser
   if (c.contend) return unsupported(c, 'the simulator does not model task switching (contend: a busy sibling on the same CPU, __switch_to)');
   if (c.compatStack !== undefined) return unsupported(c, 'the simulator does not model the compat_stack step (push/pop through SS in compatibility mode)');
   try {
-    return new CaseRun(c, profile, opts).run();
+    const r = new CaseRun(c, profile, opts);
+    const o = r.run();
+    if (r.installResults && o.outcome !== 'unsupported' && o.outcome !== 'error') o.seccomp_install = r.installResults;
+    return o;
   } catch (e) {
     if (e instanceof NotModelled) return unsupported(c, e.message.startsWith('not modelled') ? e.message : `not modelled: ${e.message}`);
     throw e;
@@ -107,21 +111,49 @@ class CaseRun {
     this.setupProcess();
     this.k = new Kernel(profile, p, !!opts.explain);
     this.k.caseActions = { ...c.signals.actions };
-    if (c.seccomp) {
-      // The probe sets PR_SET_NO_NEW_PRIVS, then installs each program in order (seccomp(2)).
-      const sc = new SeccompState({ kernel: profile.kernel });
-      const r = sc.installSetup(c.seccomp, { noNewPrivs: true, capSysAdmin: false });
-      if (!r.ok) this.installError = `installing seccomp ${c.seccomp.mode === 'strict' ? 'strict mode' : `filter ${r.index ?? 0}`} failed: errno ${r.errno} (${r.reason})`;
-      this.k.seccomp = sc;
-    }
+    if (c.seccomp) this.installSeccomp(c.seccomp, profile);
     // The case runs under a tracer (issue 7): its stops end up in Observation.events.
     if (c.ptrace) attachTracer(this.k, c.ptrace);
     // ftrace syscall events of the call (issue 7, sim/kernel/ftrace.ts).
     if (c.ftrace) attachFtrace(this.k);
   }
 
-  /** Why the case's set-up was refused by the (simulated) kernel, if it was. */
+  /** Why the case cannot run here (a set-up the model does not have), if so. */
   installError: string | null = null;
+  /** Each seccomp install's result, in order (Observation.seccomp_install, SC-06). */
+  installResults: SeccompInstallResult[] | null = null;
+
+  /**
+   * The probe's recipe (probes/seccomp.c): per filter PR_SET_NO_NEW_PRIVS (sticky once set)
+   * unless the spec says no_new_privs: false, then seccomp(SECCOMP_SET_MODE_FILTER); a final
+   * SECCOMP_SET_MODE_STRICT when asked. The sim's task never has CAP_SYS_ADMIN (the probe drops
+   * it where NNP is left off), so the kernel's "NNP or CAP_SYS_ADMIN" check is decided by NNP.
+   * A refusal is recorded and the set-up goes on, as the probe does.
+   */
+  private installSeccomp(setup: SeccompSetup, profile: Profile): void {
+    const sc = new SeccompState({ kernel: profile.kernel });
+    this.k.seccomp = sc;
+    const results: SeccompInstallResult[] = [];
+    const put = (r: InstallResult) => results.push(r.ok ? { ret: 0, errno: 0 } : { ret: -1, errno: r.errno });
+    const creds = () => ({ noNewPrivs: this.p.noNewPrivs, capSysAdmin: false });
+    if (setup.mode === 'strict') {
+      this.p.noNewPrivs = true;
+      put(sc.install({ mode: 'strict' }, creds()));
+    } else {
+      setup.filters.forEach((prog, i) => {
+        const o = setup.opts?.[i];
+        if (o?.noNewPrivs !== false) this.p.noNewPrivs = true;
+        if ((o?.flags ?? 0) & SECCOMP_FILTER_FLAG.NEW_LISTENER) {
+          // A listener is an fd with a supervisor on the other end: not modelled.
+          this.installError = 'seccomp filters with a listener (new_listener) are not modelled';
+        }
+        put(sc.install({ mode: 'filter', program: o?.nullProgram ? null : prog, flags: o?.flags ?? 0 }, creds()));
+      });
+      if (setup.thenStrict) put(sc.install({ mode: 'strict' }, creds()));
+    }
+    this.installResults = results;
+    this.p.seccompMode = sc.prctlValue;
+  }
 
   private setupProcess(): void {
     const c = this.c;
@@ -273,7 +305,7 @@ class CaseRun {
 
   run(): Observation {
     const { c, k } = this;
-    if (this.installError) return { id: c.id, outcome: 'error', reason: this.installError, before: {}, env: {} };
+    if (this.installError) return { id: c.id, outcome: 'unsupported', reason: this.installError, before: {}, env: {} };
     if (c.abi !== 'i386') {
       k.vdso64Base = LAYOUT.vdso64;
       this.fixedMap(LAYOUT.vdso64, LAYOUT.vdso64 + VDSO64_SIZE, PROT_READ | PROT_EXEC, '[vdso]');

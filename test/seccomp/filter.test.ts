@@ -4,7 +4,7 @@
 // USER_NOTIF without a listener (SC-04), strict mode (SC-07) and the arch seen for x32 (SC-02).
 
 import t from 'tap';
-import { SeccompState, seccompData, STRICT_SYSCALLS } from '../../sim/kernel/seccomp/filter.js';
+import { ebpfLength, SeccompState, seccompData, STRICT_SYSCALLS } from '../../sim/kernel/seccomp/filter.js';
 import type { BpfInsn } from '../../harness/contracts.js';
 
 const I = (code: number, k = 0, jt = 0, jf = 0): BpfInsn => ({ code, jt, jf, k: k >>> 0 });
@@ -135,14 +135,28 @@ t.test('outcomes: TRAP, KILL, TRACE and USER_NOTIF with and without listeners', 
   t.match(new SeccompState().decide(d), { kind: 'run', verdict: { mode: 'disabled' } }, 'no seccomp: runs');
 });
 
-t.test('path length: MAX_INSNS_PER_PATH 32768 with 4 per filter', async (t) => {
-  const big = Array.from({ length: 4096 }, () => I(0x06, ALLOW));
+t.test('path length: MAX_INSNS_PER_PATH 32768 over eBPF lengths with 4 per filter', async (t) => {
+  // prog->len is the length after bpf_convert_filter (observed natively: specs/seccomp/install.yaml).
+  // n-1 loads + `ret #ALLOW` convert to 3 (prologue) + (n-1) + 2 = n + 4.
+  const prog = (n: number) => [...Array.from({ length: n - 1 }, () => I(0x20, 0)), I(0x06, ALLOW)];
   const s = new SeccompState();
-  // Installed filters cost their length + 4 each (7 × 4100 = 28700); the new one only its length.
-  for (let i = 0; i < 7; i++) t.ok(s.install({ mode: 'filter', program: big }, NNP).ok, `filter ${i + 1} of 4096 fits`);
-  const room = 32768 - (7 * (4096 + 4));
-  t.match(s.install({ mode: 'filter', program: big.slice(0, room + 1) }, NNP), { ok: false, errno: E.ENOMEM }, `${room + 1} more → ENOMEM`);
-  t.ok(s.install({ mode: 'filter', program: big.slice(0, room) }, NNP).ok, `${room} more fits exactly`);
+  for (let i = 0; i < 7; i++) t.ok(s.install({ mode: 'filter', program: prog(4096) }, NNP).ok, `filter ${i + 1} of 4096 fits`);
+  const room = 32768 - 7 * (4100 + 4) - 4; // classic instructions the eighth may have
+  t.equal(room, 4036);
+  t.match(s.install({ mode: 'filter', program: prog(room + 1) }, NNP), { ok: false, errno: E.ENOMEM }, `${room + 1} more → ENOMEM`);
+  t.ok(s.install({ mode: 'filter', program: prog(room) }, NNP).ok, `${room} more fits exactly`);
+});
+
+t.test('ebpfLength follows bpf_convert_filter', async (t) => {
+  t.equal(ebpfLength([I(0x06, ALLOW)]), 5, 'prologue 3 + ret #k 2');
+  t.equal(ebpfLength([I(0x16)]), 4, 'ret a is a bare exit');
+  const JEQ = 0x15;
+  t.equal(ebpfLength([I(JEQ, 5, 1, 0), I(0x06), I(0x06)]), 3 + 1 + 2 + 2, 'jf = 0: one jump');
+  t.equal(ebpfLength([I(JEQ, 5, 0, 1), I(0x06), I(0x06)]), 3 + 1 + 2 + 2, 'jt = 0: the negated jump');
+  t.equal(ebpfLength([I(0x45, 5, 0, 1), I(0x06), I(0x06)]), 3 + 2 + 2 + 2, 'jset with jt = 0: jump and ja');
+  t.equal(ebpfLength([I(JEQ, 0xc000003e, 1, 0), I(0x06), I(0x06)]), 3 + 2 + 2 + 2, 'a negative s32 constant costs a mov');
+  t.equal(ebpfLength([I(0x3c), I(0x16)]), 3 + 5 + 1, 'div x gets the X == 0 guard');
+  t.equal(ebpfLength([I(0x34, 3), I(0x16)]), 3 + 1 + 1, 'div #k does not');
 });
 
 t.test('seccomp_data per ABI as filters see it (SC-02)', async (t) => {

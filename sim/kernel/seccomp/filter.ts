@@ -95,6 +95,39 @@ interface Installed {
   log: boolean;
 }
 
+/**
+ * The length of a (valid seccomp) classic program after net/core/filter.c bpf_convert_filter,
+ * which is what prog->len holds once bpf_prepare_filter → bpf_migrate_filter has run: a 3-insn
+ * prologue (A = 0, X = 0, CTX = ARG1); `ret #k` becomes mov r0 + exit (2), `ret a` exit (1);
+ * a conditional jump is one eBPF jump when jf is 0 or (for jeq/jgt/jge) jt is 0, else a jump
+ * and a ja (2), plus a mov into a temporary when its constant is negative as an s32 (eBPF
+ * immediates are sign-extended); div/mod by X get a 4-insn "X == 0 → return 0" guard (v4.15,
+ * commit f6b1b3bf0d5f, from memory); everything else maps one to one. Describes current
+ * kernels; older ones differ in the prologue (not verified against old tags).
+ */
+export function ebpfLength(prog: readonly BpfInsn[]): number {
+  let n = 3;
+  for (const i of prog) {
+    const cls = i.code & 0x07;
+    if (cls === 0x06) { n += (i.code & 0x18) === 0x00 ? 2 : 1; continue; } // BPF_RET: K or A
+    if (cls === 0x04) { // BPF_ALU
+      const op = i.code & 0xf0;
+      n += (op === 0x30 || op === 0x90) && (i.code & 0x08) ? 5 : 1; // DIV/MOD by X
+      continue;
+    }
+    if (cls === 0x05) { // BPF_JMP
+      const op = i.code & 0xf0;
+      if (op === 0x00) { n += 1; continue; } // JA
+      const negK = (i.code & 0x08) === 0 && (i.k | 0) < 0;
+      const one = i.jf === 0 || (i.jt === 0 && op !== 0x40); // JSET has no negation
+      n += (negK ? 1 : 0) + (one ? 1 : 2);
+      continue;
+    }
+    n += 1;
+  }
+  return n;
+}
+
 /** Filter flags and the release that introduced each (include/uapi/linux/seccomp.h history). */
 const FLAG_SINCE: readonly [number, string][] = [
   [SECCOMP_FILTER_FLAG.TSYNC, '3.17'],
@@ -209,9 +242,11 @@ export class SeccompState {
     if (listener && this.stack.some((f) => f.listener)) {
       return no(ERRNO.EBUSY, 'a filter in the stack already has a listener');
     }
-    // seccomp_attach_filter: every filter on the path costs its length plus 4.
-    let total = len;
-    for (const f of this.stack) total += f.prog.insns.length + 4;
+    // seccomp_attach_filter: every filter on the path costs its prog->len plus 4 — and prog->len
+    // is the length after bpf_migrate_filter converted it to eBPF, not the classic length
+    // (observed: specs/seccomp/install.yaml, native 6.18).
+    let total = ebpfLength(req.program);
+    for (const f of this.stack) total += ebpfLength(f.prog.insns) + 4;
     if (total > MAX_INSNS_PER_PATH) {
       return no(ERRNO.ENOMEM, `total filter path ${total} instructions exceeds MAX_INSNS_PER_PATH (${MAX_INSNS_PER_PATH})`);
     }

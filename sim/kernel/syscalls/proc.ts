@@ -137,8 +137,8 @@ export const PROC: Record<string, SyscallImpl> = {
         }
         case 16: // PR_GET_NAME
           return put(c, a2!, utsField(c.p.comm, 16)) ? 0n : err('EFAULT');
-        case 21: // PR_GET_SECCOMP: mode 0 (no filter in the sim)
-          return 0n;
+        case 21: // PR_GET_SECCOMP: 0 disabled, 2 filter (strict mode is killed before it gets here; SC-06)
+          return BigInt(c.p.seccompMode);
         case 38: // PR_SET_NO_NEW_PRIVS: arg2 must be 1, the rest 0
           if (a2 !== 1n || a3 !== 0n || a4 !== 0n || a5 !== 0n) return err('EINVAL');
           c.p.noNewPrivs = true;
