@@ -80,8 +80,9 @@ export function buildSeccomp(input: unknown, tableAbi: Abi, fail: Fail): Seccomp
       // seccomp(2) call (not on the strict list), so only the last place makes sense.
       if (i !== items.length - 1 || i === 0) {
         ok = false;
-        fail(['seccomp', i], i === 0 ? 'a lone strict is written `seccomp: strict`, not as a list item'
-          : 'strict may only be the last item (after the filters): a process in strict mode is killed by its next seccomp(2) call');
+        fail(['seccomp', i], i !== items.length - 1
+          ? 'strict may only be the last item (after the filters): a process in strict mode is killed by its next seccomp(2) call'
+          : 'a lone strict is written `seccomp: strict`, not as a list item');
       }
       thenStrict = true;
       return;
