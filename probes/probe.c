@@ -76,13 +76,21 @@ _Static_assert(offsetof(struct sysabi_ctl, hostsp) == CTL_HOSTSP, "ctl layout");
 _Static_assert(offsetof(struct sysabi_ctl, flags) == CTL_FLAGS, "ctl layout");
 _Static_assert(offsetof(struct sysabi_ctl, resume) == CTL_RESUME, "ctl layout");
 
-struct sysabi_ctl sysabi_ctl __attribute__((aligned(64)));
+/* The globals a forked child writes for every case share one page-aligned section of
+ * about 2 KiB (.data.sysabi_child), so the child pays one copy-on-write fault for them
+ * instead of one per page they happened to land on (mm/memory.c: do_wp_page). Keep it
+ * under a page: test/native/isolation.test.ts checks the built probes. */
+#define CHILD_HOT __attribute__((section(".data.sysabi_child")))
+/* A .balign in the section raises its alignment to a page wherever gcc emits it. */
+__asm__(".pushsection .data.sysabi_child,\"aw\"\n\t.balign 4096\n\t.popsection");
+CHILD_HOT struct sysabi_ctl sysabi_ctl __attribute__((aligned(64)));
 /* This process's pid, for sysabi_resume to tell a child made by the case (fork, vfork,
  * clone return twice) from the probe itself. */
-uint64_t sysabi_self_pid;
+CHILD_HOT uint64_t sysabi_self_pid;
 #ifdef __x86_64__
-struct sysabi_farptr sysabi_far32, sysabi_far64;
-uint16_t sysabi_compat_ds;
+CHILD_HOT struct sysabi_farptr sysabi_far32;
+CHILD_HOT struct sysabi_farptr sysabi_far64;
+CHILD_HOT uint16_t sysabi_compat_ds;
 static uint16_t g_cs, g_ss; /* the probe's own selectors, read at start */
 #endif
 
@@ -190,7 +198,7 @@ struct jbuf {
 	size_t len, cap;
 };
 
-static int g_child_shm;
+CHILD_HOT static int g_child_shm;
 
 static void jb_need(struct jbuf *b, size_t n)
 {
@@ -305,10 +313,11 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* ------------------------------------------------------------------ state */
 
-static struct jbuf g_out;      /* the observation being built */
-static int g_report_fd = 1;    /* stdout, or the report pipe in a forked child */
-static int g_in_child;         /* running a case in a forked child */
-static uint64_t g_pid, g_tid, g_ppid, g_uid, g_gid;
+CHILD_HOT static struct jbuf g_out;      /* the observation being built */
+CHILD_HOT static int g_report_fd = 1;    /* stdout, or the report pipe in a forked child */
+CHILD_HOT static int g_in_child;         /* running a case in a forked child */
+CHILD_HOT static uint64_t g_pid, g_tid, g_ppid;
+static uint64_t g_uid, g_gid;
 static char g_exec_probe[4096];
 static char g_tmpdir[1024];
 #ifdef __x86_64__
@@ -330,17 +339,17 @@ struct sigrec {
 	int trapno;
 	uint64_t err;
 };
-static sigjmp_buf g_jb;
-static volatile sig_atomic_t g_in_case;
-static volatile sig_atomic_t g_case_tf;
-static volatile sig_atomic_t g_sigreturn_pending;
-static volatile long g_traps;
-static struct sigrec g_sig;
+CHILD_HOT static sigjmp_buf g_jb;
+CHILD_HOT static volatile sig_atomic_t g_in_case;
+CHILD_HOT static volatile sig_atomic_t g_case_tf;
+CHILD_HOT static volatile sig_atomic_t g_sigreturn_pending;
+CHILD_HOT static volatile long g_traps;
+CHILD_HOT static struct sigrec g_sig;
 static struct sigrec g_delivered[MAX_DELIVERED];
-static volatile int g_ndelivered;
-static enum disp g_record[NSIG_MAX];
-static uint64_t g_sret_val[SR_COUNT];
-static int g_sret_set[SR_COUNT];
+CHILD_HOT static volatile int g_ndelivered;
+CHILD_HOT static enum disp g_record[NSIG_MAX];
+CHILD_HOT static uint64_t g_sret_val[SR_COUNT];
+CHILD_HOT static int g_sret_set[SR_COUNT];
 
 /* ------------------------------------------------------------------ fs/gs base */
 
@@ -836,7 +845,7 @@ static int parse_case_line(struct pcase *c, char *line)
 
 /* ------------------------------------------------------------------ case set-up */
 
-static uint64_t g_unmapped; /* computed lazily per case */
+CHILD_HOT static uint64_t g_unmapped; /* computed lazily per case */
 
 static uint64_t find_unmapped(void)
 {
@@ -2023,7 +2032,13 @@ static void run_forked(struct pcase *c)
 	pid_t pid = vm ? vm_clone(c, &vm_sv) : -2;
 	if (pid == -2) {
 		vm = 0;
-		pid = fork();
+		/* A plain fork by clone(SIGCHLD): glibc's fork() also runs its atfork handlers,
+		 * locks and resets malloc and stdio state and has the kernel store the child's
+		 * tid (CLONE_CHILD_SETTID), which costs the child copy-on-write faults on pages
+		 * it does not otherwise touch. The child uses no threads, stdio streams or
+		 * malloc (the report is built in g_shm), and glibc's raise() asks the kernel
+		 * for the tid instead of trusting the cached one (nptl/pthread_kill.c). */
+		pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	}
 	if (pid == 0) {
 		if (use_pipe) {

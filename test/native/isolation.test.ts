@@ -4,10 +4,12 @@
 // starts such a child (a CLONE_VM child for pointer-free calls like getpid, a fork for the
 // rest), and the probe's own state intact afterwards.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import t from 'tap';
 import { numberOf } from '../../abi/tables/index.js';
 import type { Case, MemRegion, Observation } from '../../harness/contracts.js';
-import { createProbeTarget } from '../../harness/targets/probe-runner.js';
+import { createProbeTarget, probePath } from '../../harness/targets/probe-runner.js';
 import { mkCase, nativeSkip, PROBE_DIR, sentinel } from './helpers.js';
 
 const skip = nativeSkip('x86_64');
@@ -131,4 +133,30 @@ t.test('what a case writes to fd 1 and 2 never reaches the protocol stream', { s
   t.same(obs.map((o) => o.outcome), ['returned', 'returned', 'returned', 'returned'], 'every case answered, in order, nothing forged');
   t.equal(rax(t, obs[1], 'write(1)'), BigInt(text.length), 'the child wrote all of it (to /dev/null)');
   t.equal(rax(t, obs[2], 'write(2)'), BigInt(text.length));
+});
+
+t.test('the globals a forked child writes share one page (one copy-on-write fault, not one per page)', async (t) => {
+  // The probe puts them in .data.sysabi_child (probes/probe.c, CHILD_HOT); the linker merges
+  // that into .data, so the check is on the symbols' addresses in each built probe.
+  const hot = ['sysabi_ctl', 'sysabi_self_pid', 'g_out', 'g_report_fd', 'g_in_child', 'g_child_shm', 'g_pid', 'g_tid', 'g_ppid', 'g_jb', 'g_in_case', 'g_sig', 'g_traps', 'g_record', 'g_sret_val', 'g_sret_set', 'g_unmapped'];
+  for (const abi of ['x86_64', 'i386', 'x32'] as const) {
+    const bin = probePath(PROBE_DIR, abi);
+    if (!existsSync(bin)) {
+      t.skip(`${bin} not built`);
+      continue;
+    }
+    const r = spawnSync('nm', ['-S', bin], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      t.skip(`nm not usable here: ${r.error?.message ?? r.stderr}`);
+      return;
+    }
+    const where = new Map<string, [bigint, bigint]>();
+    for (const line of r.stdout.split('\n')) {
+      const [addr, size, , name] = line.trim().split(/\s+/);
+      if (name && hot.includes(name)) where.set(name, [BigInt(`0x${addr}`), BigInt(`0x${size}`)]);
+    }
+    t.same(hot.filter((n) => !where.has(n)), [], `${abi}: every listed global found in the symbol table`);
+    const pages = new Set([...where.values()].flatMap(([a, s]) => [a >> 12n, (a + s - 1n) >> 12n]));
+    t.equal(pages.size, 1, `${abi}: on one page (found pages ${[...pages].map((p) => `0x${p.toString(16)}000`).join(', ')})`);
+  }
 });
