@@ -2,7 +2,8 @@
 // work (bench/baseline/*.c), so the machine's load affects both sides alike:
 //   in-process register cases end to end through the harness (Case → probe → Observation)
 //     vs. inproc_loop: one getpid SYSCALL + one JSON line of the same size per case;
-//   forked (isolated) cases end to end through the harness
+//   isolated getpid cases end to end through the harness, both ways the probe starts a
+//     case's process (a CLONE_VM child for pointer-free calls, a fork for the rest)
 //     vs. fork_loop: fork, getpid in the child, _exit, waitpid.
 // Targets (issue 9): in-process ≥ 20,000 cases/s; forked within 1.5× of fork_loop.
 // Run: node --import tsx bench/native.bench.ts [--quick] [--fork-only]
@@ -32,10 +33,16 @@ function sentinel(): Partial<Record<Gpr, Operand>> {
   return regs;
 }
 
-function cases(n: number, isolate: boolean): Case[] {
+// getpid with bit 32 set is still getpid (the kernel decodes (int)rax, ABI-FACTS §4.1), but
+// it is not on the probe's exact list of calls for a CLONE_VM child, so it takes the fork
+// path: the same case's cost through a real fork.
+const GETPID = 39n;
+const GETPID_FORK_PATH = GETPID | (1n << 32n);
+
+function cases(n: number, isolate: boolean, nr = GETPID): Case[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `bench/getpid-${i}@x86_64`, spec: 'bench', abi: 'x86_64' as const, entry: 'syscall' as const, code: '64' as const,
-    nr: 39n, callName: 'getpid', regs: sentinel(), rflags: RFLAGS_USER_DEFAULT, flags: [], memory: [], fds: [],
+    nr, callName: 'getpid', regs: sentinel(), rflags: RFLAGS_USER_DEFAULT, flags: [], memory: [], fds: [],
     signals: { actions: {}, blocked: [] }, isolate, timeoutMs: 5000,
   }));
 }
@@ -72,7 +79,8 @@ async function main(): Promise<void> {
     await target.describe(); // host detection is a one-time cost, not part of a case
     const inprocCases = cases(N_INPROC, false);
     const forkCases = cases(N_FORK, true);
-    const r = { harnessIn: [] as number[], loopIn: [] as number[], harnessFork: [] as number[], loopFork: [] as number[] };
+    const forkPathCases = cases(N_FORK, true, GETPID_FORK_PATH);
+    const r = { harnessIn: [] as number[], loopIn: [] as number[], harnessFork: [] as number[], harnessForkPath: [] as number[], loopFork: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
       // Interleaved, so a burst of load from elsewhere hits both sides.
       let t0: number;
@@ -89,27 +97,30 @@ async function main(): Promise<void> {
       r.harnessFork.push((N_FORK / (performance.now() - t0)) * 1000);
       if (obs.some((o) => o.outcome !== 'returned')) throw new Error('a forked bench case did not return');
       r.loopFork.push(runLoop(bins.fork_loop!, N_FORK));
+      t0 = performance.now();
+      obs = await target.run(forkPathCases);
+      r.harnessForkPath.push((N_FORK / (performance.now() - t0)) * 1000);
+      if (obs.some((o) => o.outcome !== 'returned' || o.after?.rax !== o.env.pid)) throw new Error('a fork-path bench case did not return its pid');
     }
-    const m = { harnessIn: median(r.harnessIn), loopIn: median(r.loopIn), harnessFork: median(r.harnessFork), loopFork: median(r.loopFork) };
-    const forkRatio = m.loopFork / m.harnessFork;
-    // Best round of each side: on a shared machine, the round least disturbed by others.
-    const best = { harnessIn: Math.max(...r.harnessIn), harnessFork: Math.max(...r.harnessFork), loopFork: Math.max(...r.loopFork) };
-    const bestRatio = best.loopFork / best.harnessFork;
+    const m = { harnessIn: median(r.harnessIn), loopIn: median(r.loopIn), harnessFork: median(r.harnessFork), harnessForkPath: median(r.harnessForkPath), loopFork: median(r.loopFork) };
+    // Each round's own ratio (both sides ran seconds apart, under about the same load),
+    // and its median: less disturbed by the load swinging between rounds than a ratio of medians.
+    const ratios = (h: number[]) => h.map((x, i) => r.loopFork[i]! / x);
+    const vmRatios = ratios(r.harnessFork);
+    const forkRatios = ratios(r.harnessForkPath);
     const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+    const verdict = (x: number) => (x <= 1.5 ? 'met' : 'NOT met');
     console.log(`## native (${new Date().toISOString().slice(0, 10)}, Linux ${release()}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; median of ${ROUNDS} interleaved rounds, load average ${loadavg()[0]!.toFixed(1)})`);
     console.log('');
-    console.log('| what | cases | cases/s | vs bare C loop | target |');
+    console.log('| what | cases | cases/s (median) | loop time ratio: median of rounds (per round) | target |');
     console.log('|---|---:|---:|---:|---|');
-    if (!forkOnly) console.log(`| in-process register cases, harness end to end | ${N_INPROC} | ${fmt(m.harnessIn)} | ${(m.harnessIn / m.loopIn).toFixed(2)}× of loop | ≥ 20,000/s: ${m.harnessIn >= 20_000 ? 'met' : 'NOT met'} |`);
+    if (!forkOnly) console.log(`| in-process register cases, harness end to end | ${N_INPROC} | ${fmt(m.harnessIn)} | ${(m.harnessIn / m.loopIn).toFixed(2)}× of loop's rate | ≥ 20,000/s: ${m.harnessIn >= 20_000 ? 'met' : 'NOT met'} |`);
     if (!forkOnly) console.log(`| bare loop: getpid + one JSON line (inproc_loop.c) | ${N_INPROC} | ${fmt(m.loopIn)} | 1× | limit |`);
-    console.log(`| forked (isolated) cases, harness end to end | ${N_FORK} | ${fmt(m.harnessFork)} | ${forkRatio.toFixed(2)}× the loop's time | ≤ 1.5×: ${forkRatio <= 1.5 ? 'met' : 'NOT met'} |`);
+    console.log(`| isolated getpid, harness end to end (CLONE_VM child) | ${N_FORK} | ${fmt(m.harnessFork)} | ${median(vmRatios).toFixed(2)}× (${vmRatios.map((x) => x.toFixed(2)).join(', ')}) | ≤ 1.5×: ${verdict(median(vmRatios))} |`);
+    console.log(`| isolated getpid\\|bit 32, harness end to end (fork path) | ${N_FORK} | ${fmt(m.harnessForkPath)} | ${median(forkRatios).toFixed(2)}× (${forkRatios.map((x) => x.toFixed(2)).join(', ')}) | ≤ 1.5×: ${verdict(median(forkRatios))} |`);
     console.log(`| bare loop: fork + getpid + wait (fork_loop.c) | ${N_FORK} | ${fmt(m.loopFork)} | 1× | reference |`);
-    // Each round's own ratio (both sides ran seconds apart, under about the same load).
-    const roundRatios = r.harnessFork.map((h, i) => r.loopFork[i]! / h);
-    console.log(`| forked ÷ loop time, median of the rounds' own ratios (${roundRatios.map((x) => x.toFixed(2)).join(', ')}) | | | ${median(roundRatios).toFixed(2)}× | ≤ 1.5× |`);
-    console.log(`| best round of each side: in-process ${fmt(best.harnessIn)}/s; forked ${fmt(best.harnessFork)}/s vs loop ${fmt(best.loopFork)}/s | | | ${bestRatio.toFixed(2)}× | |`);
     console.log('');
-    console.log(`rounds: harness in-process ${r.harnessIn.map(fmt).join(', ')}; loop ${r.loopIn.map(fmt).join(', ')}; harness forked ${r.harnessFork.map(fmt).join(', ')}; fork loop ${r.loopFork.map(fmt).join(', ')}`);
+    console.log(`rounds: harness in-process ${r.harnessIn.map(fmt).join(', ')}; loop ${r.loopIn.map(fmt).join(', ')}; harness isolated (CLONE_VM) ${r.harnessFork.map(fmt).join(', ')}; harness isolated (fork) ${r.harnessForkPath.map(fmt).join(', ')}; fork loop ${r.loopFork.map(fmt).join(', ')}`);
     console.log(`probe: ${probePath(probeDir, 'x86_64')}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
