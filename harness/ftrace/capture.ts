@@ -1,30 +1,108 @@
-// Capturing ftrace syscall events around one probe run (issue 7, docs/ftrace.md). Each capture
-// uses a private tracing instance (instances/sysabi-<pid>-<n>: its own buffer, event switches,
-// options and pid filter; Documentation/trace/ftrace.rst "Instances"), so the global tracing
-// state is never touched, and removing the instance restores everything, even after a failure.
-// The probe is started through `sh -c 'echo $$ > set_event_pid; exec probe'`: the pid is in
-// the filter before the probe's first instruction, and options/event-fork adds the children it
-// forks (the isolated case process) as they are created (kernel/trace/trace_events.c
-// event_filter_pid_sched_process_fork). options/userstacktrace records each event's user IP,
-// which tells the case's own call apart from the probe's set-up calls in the same process.
+// Capturing ftrace syscall events around probe runs (issue 7, docs/ftrace.md). Captures use a
+// private tracing instance (instances/sysabi-<pid>-<n>: its own buffer, event switches, options
+// and pid filter; Documentation/trace/ftrace.rst "Instances"), so the global tracing state is
+// never touched, and removing the instance restores everything. Instances are removed by their
+// owner's close(), at process exit, and on SIGINT/SIGTERM/SIGHUP when nobody else handles them.
+//
+// Two shapes:
+// - openTraceRun(): one instance for a whole run. Made once; events switched on as batches need
+//   them; tracing_on only while a probe session runs; each session's events are consumed from
+//   trace_pipe, so nothing is cleared (clearing `trace` waits for an RCU grace period, ~20 ms).
+// - createInstance()/withInstance(): one instance per capture, every syscall event (the
+//   original shape, kept for one-off captures and as the benchmark's baseline).
 
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, closeSync, mkdirSync, openSync, readSync, readFileSync, readdirSync, rmdirSync, writeFileSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { metaOf } from '../../abi/metadata/index.js';
+import type { EventNeed } from './events.js';
 
 let counter = 0;
-/** Instances alive in this process, removed at exit if a run is interrupted. */
+/** Instances alive in this process, removed at exit or on a fatal signal if a run is interrupted. */
 const LIVE = new Set<string>();
 let exitHook = false;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let signalHooked = false;
 
 function removeInstance(dir: string): void {
   try {
-    // Turning the events off first makes the removal cheap and never EBUSY for a live event.
-    writeFileSync(join(dir, 'events', 'enable'), '0');
+    // Turning the events and recording off first makes the removal never EBUSY for a live event.
+    writeFileSync(join(dir, 'tracing_on'), '0');
   } catch { /* the instance may be half made */ }
+  try {
+    writeFileSync(join(dir, 'events', 'enable'), '0');
+  } catch { /* idem */ }
   try {
     rmdirSync(dir);
   } catch { /* already gone */ }
   LIVE.delete(dir);
+  if (LIVE.size === 0) unhookSignals();
+}
+
+export function removeAllInstances(): void {
+  for (const d of [...LIVE]) removeInstance(d);
+}
+
+/**
+ * A fatal signal would end the process without 'exit' hooks. Registered first (prepend): when
+ * another listener is present (the CLI's first Ctrl-C aborts the run gracefully and its
+ * targets close their instances) this one does nothing; when it is alone (second Ctrl-C, a
+ * plain SIGTERM) it removes the instances and re-raises the signal with the default action.
+ */
+function onSignal(sig: NodeJS.Signals): void {
+  if (process.listenerCount(sig) > 1) return;
+  removeAllInstances();
+  unhookSignals();
+  process.kill(process.pid, sig);
+}
+function hookSignals(): void {
+  if (signalHooked) return;
+  signalHooked = true;
+  for (const s of SIGNALS) process.prependListener(s, onSignal);
+}
+function unhookSignals(): void {
+  if (!signalHooked) return;
+  signalHooked = false;
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
+function track(dir: string): void {
+  LIVE.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', removeAllInstances);
+  }
+  hookSignals();
+}
+
+/** Names of the instances this process holds now (for tests). */
+export function liveInstances(): string[] {
+  return [...LIVE];
+}
+
+function makeDir(tracefs: string): string {
+  const dir = join(tracefs, 'instances', `sysabi-${process.pid}-${++counter}`);
+  mkdirSync(dir);
+  track(dir);
+  return dir;
+}
+
+/** Common set-up: event-fork and user stacks. Returns whether user stacks can be recorded. */
+function setOptions(dir: string): boolean {
+  writeFileSync(join(dir, 'options', 'event-fork'), '1');
+  if (!existsSync(join(dir, 'set_event_pid'))) throw new Error(`${dir}/set_event_pid is missing (kernel older than v4.4?)`);
+  try {
+    writeFileSync(join(dir, 'options', 'userstacktrace'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** argv that starts `argv` with its own pid written to the instance's pid filter. */
+function shWrap(dir: string, append: boolean): (argv: string[]) => string[] {
+  const redir = append ? '>>' : '>';
+  return (argv) => ['/bin/sh', '-c', `echo $$ ${redir} "$0" && exec "$@"`, join(dir, 'set_event_pid'), ...argv];
 }
 
 export interface FtraceInstance {
@@ -41,26 +119,16 @@ export interface FtraceInstance {
 
 /** Make an instance that records every syscall event of one process tree. */
 export function createInstance(tracefs: string): FtraceInstance {
-  const dir = join(tracefs, 'instances', `sysabi-${process.pid}-${++counter}`);
-  mkdirSync(dir);
-  LIVE.add(dir);
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => { for (const d of [...LIVE]) removeInstance(d); });
-  }
+  const dir = makeDir(tracefs);
   try {
-    const w = (f: string, v: string): void => writeFileSync(join(dir, f), v);
-    w('options/event-fork', '1');
-    let userStacks = true;
-    try { w('options/userstacktrace', '1'); } catch { userStacks = false; }
+    const userStacks = setOptions(dir);
     // Every syscall event: a compat call must be seen to emit none at all, not just none of
     // the name it was called by (the event would carry the x86_64 meaning of its number).
-    w('events/syscalls/enable', '1');
-    if (!existsSync(join(dir, 'set_event_pid'))) throw new Error(`${dir}/set_event_pid is missing (kernel older than v4.4?)`);
+    writeFileSync(join(dir, 'events', 'syscalls', 'enable'), '1');
     return {
       dir,
       userStacks,
-      wrap: (argv) => ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', join(dir, 'set_event_pid'), ...argv],
+      wrap: shWrap(dir, false),
       read: () => readFileSync(join(dir, 'trace'), 'utf8'),
       close: () => removeInstance(dir),
     };
@@ -78,5 +146,158 @@ export async function withInstance<T>(tracefs: string, body: (inst: FtraceInstan
     return { value, text: inst.read(), userStacks: inst.userStacks };
   } finally {
     inst.close();
+  }
+}
+
+// ------------------------------------------------------------------ one instance per run
+
+export interface SessionCapture<T> {
+  value: T;
+  /** The trace_pipe text recorded while the session ran. */
+  text: string;
+  /** Events the ring buffer lost during the session (overrun + dropped events in each per_cpu/cpuN/stats). */
+  lost: number;
+}
+
+export interface TraceRun {
+  dir: string;
+  userStacks: boolean;
+  /** Whether the pid filter follows this process's children by itself (no per-session write). */
+  followsChildren: boolean;
+  /** The syscall event names switched on so far, or 'all'. */
+  enabled(): ReadonlySet<string> | 'all';
+  /** Switch on what `need` asks for (idempotent; events are never switched off during a run). */
+  enable(need: EventNeed): void;
+  /**
+   * Run `body` (which starts probe processes with `wrap(argv)`) with recording on and return
+   * what it recorded. Sessions of one run are serialized: each owns the buffer while it runs.
+   */
+  session<T>(body: (wrap: (argv: string[]) => string[]) => Promise<T>): Promise<SessionCapture<T>>;
+  /** Remove the instance. Idempotent. */
+  close(): void;
+}
+
+/** The event the session check relies on: every probe start records the sys_enter of execve. */
+export const CANARY_EVENT = 'execve';
+
+function lostEvents(dir: string): number {
+  let n = 0;
+  let cpus: string[];
+  try {
+    cpus = readdirSync(join(dir, 'per_cpu'));
+  } catch {
+    return 0;
+  }
+  for (const c of cpus) {
+    try {
+      const s = readFileSync(join(dir, 'per_cpu', c, 'stats'), 'utf8');
+      for (const m of s.matchAll(/^(?:overrun|dropped events): (\d+)/gm)) n += Number(m[1]);
+    } catch { /* a CPU gone offline */ }
+  }
+  return n;
+}
+
+/** Read trace_pipe until it is empty (consuming). Recording must be off, or our own reads would refill it. */
+function drainPipe(dir: string): string {
+  const fd = openSync(join(dir, 'trace_pipe'), fsc.O_RDONLY | fsc.O_NONBLOCK);
+  const buf = Buffer.alloc(1 << 16);
+  const parts: string[] = [];
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw e;
+      }
+      if (n === 0) break;
+      parts.push(buf.toString('utf8', 0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return parts.join('');
+}
+
+/**
+ * Make the run's instance. Recording starts off. The pid filter holds this process (the thread
+ * that spawns children: Node's main thread), and options/event-fork adds every child it forks
+ * from then on (kernel/trace/trace_events.c event_filter_pid_sched_process_fork), so probes need
+ * no per-start filter write: replacing a non-empty set_event_pid waits for an RCU grace period
+ * (~36 ms here), the first write does not. Off the main thread, children come from another
+ * thread, so each probe start appends its own pid through /bin/sh instead.
+ */
+export function openTraceRun(tracefs: string): TraceRun {
+  const dir = makeDir(tracefs);
+  let lock: Promise<unknown> = Promise.resolve();
+  const on = new Set<string>();
+  let all = false;
+  let closed = false;
+  try {
+    writeFileSync(join(dir, 'tracing_on'), '0');
+    const userStacks = setOptions(dir);
+    const followsChildren = isMainThread;
+    if (followsChildren) writeFileSync(join(dir, 'set_event_pid'), String(process.pid));
+    const wrap = followsChildren ? (argv: string[]) => argv : shWrap(dir, true);
+    const evDir = join(dir, 'events', 'syscalls');
+    // Events this kernel has that the metadata table does not know: their number is unknown,
+    // so any case's call might be one of them; they are always on (none on the table's kernel).
+    const unknown = readdirSync(evDir).flatMap((e) => {
+      const m = /^sys_enter_(.+)$/.exec(e);
+      return m && !metaOf(m[1]!) ? [m[1]!] : [];
+    });
+    const enableNames = (names: Iterable<string>): void => {
+      const lines: string[] = [];
+      for (const n of names) {
+        if (on.has(n)) continue;
+        for (const ev of [`sys_enter_${n}`, `sys_exit_${n}`]) if (existsSync(join(evDir, ev))) lines.push(`syscalls:${ev}`);
+        on.add(n);
+      }
+      // Appending: opening set_event with O_TRUNC would switch every event off first.
+      if (lines.length) writeFileSync(join(dir, 'set_event'), lines.join('\n') + '\n', { flag: 'a' });
+    };
+    enableNames([CANARY_EVENT, ...unknown]);
+    return {
+      dir,
+      userStacks,
+      followsChildren,
+      enabled: () => (all ? 'all' : on),
+      enable(need) {
+        if (closed) throw new Error(`tracing instance ${dir} is closed`);
+        if (all) return;
+        if (need.all) {
+          writeFileSync(join(evDir, 'enable'), '1');
+          all = true;
+          return;
+        }
+        enableNames(need.names);
+      },
+      session<T>(body: (wrap: (argv: string[]) => string[]) => Promise<T>): Promise<SessionCapture<T>> {
+        const run = async (): Promise<SessionCapture<T>> => {
+          if (closed) throw new Error(`tracing instance ${dir} is closed`);
+          drainPipe(dir); // leftovers of an interrupted session belong to nobody
+          const lost0 = lostEvents(dir);
+          writeFileSync(join(dir, 'tracing_on'), '1');
+          let value: T;
+          try {
+            value = await body(wrap);
+          } finally {
+            if (!closed) writeFileSync(join(dir, 'tracing_on'), '0');
+          }
+          return { value, text: drainPipe(dir), lost: lostEvents(dir) - lost0 };
+        };
+        const p = lock.then(run, run);
+        lock = p.catch(() => undefined);
+        return p;
+      },
+      close() {
+        closed = true;
+        removeInstance(dir);
+      },
+    };
+  } catch (e) {
+    removeInstance(dir);
+    throw e;
   }
 }

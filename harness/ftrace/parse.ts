@@ -3,7 +3,10 @@
 // print_syscall_exit: "sys_NAME -> 0xRET"), each optionally followed by the user stack trace
 // that options/userstacktrace adds ("<user stack trace>" then " =>  <ADDR>" lines,
 // kernel/trace/trace_output.c trace_user_stack_print). The first user-stack address is
-// regs->ip: for a syscall event, the address right after the entry instruction.
+// regs->ip: for a syscall event, the address right after the entry instruction. The stack is
+// its own ring-buffer entry, written right after the event on the same CPU
+// (kernel/trace/trace.c ftrace_trace_userstack); in the merged, time-ordered output another
+// CPU's line may come between the two, so a stack belongs to the last event of its CPU.
 
 import { metaOf } from '../../abi/metadata/index.js';
 import { lookupName } from '../../abi/tables/index.js';
@@ -44,34 +47,45 @@ export function traceNumber(s: string): bigint {
 /** Every syscall record of a trace text, in order; other lines are ignored. */
 export function parseTrace(text: string): TraceRecord[] {
   const out: TraceRecord[] = [];
-  let last: TraceRecord | undefined;
+  /** Per CPU: the record a following "<user stack trace>" entry belongs to. */
+  const last = new Map<number, TraceRecord | undefined>();
+  let stackOf: TraceRecord | undefined;
   let inStack = false;
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line.trim() === '') continue;
     if (inStack) {
       const u = USTACK_RE.exec(line);
-      if (u) { last?.ustack.push(BigInt('0x' + u[1]!)); continue; }
+      if (u) { stackOf?.ustack.push(BigInt('0x' + u[1]!)); continue; }
       inStack = false;
     }
     const h = HEAD_RE.exec(line);
     if (!h) continue;
     const body = h[5]!;
-    if (body.trim() === '<user stack trace>') { inStack = true; continue; }
-    const base = { task: h[1]!.trim(), pid: Number(h[2]), cpu: Number(h[3]), ts: Number(h[4]), ustack: [] as bigint[] };
+    const cpu = Number(h[3]);
+    if (body.trim() === '<user stack trace>') {
+      inStack = true;
+      // One stack per event: a second stack on the same CPU has no event of ours to go to.
+      stackOf = last.get(cpu);
+      last.set(cpu, undefined);
+      continue;
+    }
+    const base = { task: h[1]!.trim(), pid: Number(h[2]), cpu, ts: Number(h[4]), ustack: [] as bigint[] };
     const en = ENTER_RE.exec(body);
     if (en) {
       const args = [...en[2]!.matchAll(ARG_RE)].map((m) => ({ name: m[1]!, value: BigInt.asUintN(64, traceNumber(m[2]!)) }));
-      last = { ...base, event: 'sys_enter', name: en[1]!, args };
-      out.push(last);
+      const r: TraceRecord = { ...base, event: 'sys_enter', name: en[1]!, args };
+      out.push(r);
+      last.set(cpu, r);
       continue;
     }
     const ex = EXIT_RE.exec(body);
     if (ex) {
-      last = { ...base, event: 'sys_exit', name: ex[1]!, ret: BigInt.asIntN(64, traceNumber(ex[2]!)) };
-      out.push(last);
+      const r: TraceRecord = { ...base, event: 'sys_exit', name: ex[1]!, ret: BigInt.asIntN(64, traceNumber(ex[2]!)) };
+      out.push(r);
+      last.set(cpu, r);
       continue;
     }
-    last = undefined; // another event: its stack trace, if any, belongs to it
+    last.set(cpu, undefined); // another event: its stack trace, if any, belongs to it
   }
   return out;
 }
@@ -95,4 +109,14 @@ export function caseEvents(recs: readonly TraceRecord[], pid: number, nextIp: bi
       else ev.ret = r.ret!;
       return ev;
     });
+}
+
+/**
+ * Whether a trace shows a probe start: the sys_enter of execve, recorded in the forked child
+ * before the new image runs. (Its sys_exit is not a usable sign: exec of a 32-bit program makes
+ * the rest of the call a compat syscall, arch/x86/kernel/process_64.c __set_personality_ia32
+ * sets TS_COMPAT, so the exit event is skipped like any ia32 call's.)
+ */
+export function sawExec(recs: readonly TraceRecord[]): boolean {
+  return recs.some((r) => r.event === 'sys_enter' && r.name === 'execve');
 }
