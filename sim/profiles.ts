@@ -36,6 +36,9 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
   // Pre-4.17 (int $0x80 clobbers r8-r11), pre-5.4 (x32 shares the 64-bit table),
   // pre-5.14 (full 64-bit RAX compare, small SFMASK). x32 on, as Debian/Ubuntu built it then.
   'linux-4.16-intel': p('linux-4.16-intel', '4.16', 'intel', { x32: true }),
+  // Before v4.1 (commit 61f01dd941ba): __switch_to does not reload a NULL SS on AMD, so SYSRET
+  // can leave an unusable SS behind selector 0x2b (RG-06, sim/kernel/sched.ts).
+  'linux-4.0-amd': p('linux-4.0-amd', '4.0', 'amd'),
   'linux-5.10-amd-x32': p('linux-5.10-amd-x32', '5.10', 'amd', { x32: true }),
   'linux-7.0-intel-x32': p('linux-7.0-intel-x32', '7.0', 'intel', { x32: true }),
   'linux-6.6-intel-ia32off': p('linux-6.6-intel-ia32off', '6.6', 'intel', { ia32: false }),

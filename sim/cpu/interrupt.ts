@@ -78,6 +78,26 @@ export function deliverException(cpu: Cpu, fault: CpuFault): InsnResult {
   });
 }
 
+/**
+ * An external (maskable) interrupt, e.g. the local APIC timer, taken between instructions at
+ * cpu.rip: the gate's DPL is not checked (SDM Vol. 3A §7.12.1.1 applies it to INT n only), the
+ * return address is the next instruction to run and error codes carry EXT = 1. Delivered from
+ * CPL 3 in IA-32e mode this is what leaves SS NULL in the kernel (§7.14.4), the precondition of
+ * the AMD SYSRET SS-attribute erratum (RG-06). IF must be set, as for any maskable interrupt.
+ */
+export function deliverInterrupt(cpu: Cpu, vector: number): InsnResult {
+  if (!Number.isInteger(vector) || vector < 32 || vector > 255) throw new RangeError(`external interrupt vector ${vector} is not 32..255`);
+  if ((cpu.rflags & RFLAGS.IF) === 0n) throw new Error(`external interrupt ${hx(vector)} with IF = 0: the CPU would hold it pending`);
+  return deliver(cpu, {
+    insn: `INTR ${hx(vector)}`,
+    vector,
+    software: false,
+    errorCode: null,
+    returnRip: cpu.rip,
+    flagsImage: cpu.rflags,
+  });
+}
+
 function deliver(cpu: Cpu, ev: Delivery): InsnResult {
   const { insn, vector, software } = ev;
   const cpl = cpu.cpl;

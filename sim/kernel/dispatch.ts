@@ -15,6 +15,7 @@ import { syscallTraceEnter } from './trace.js';
 import { ptraceExit } from './ptrace.js';
 import { ftraceEnter, ftraceExit } from './ftrace.js';
 import { syscallExitRestart } from './restart.js';
+import { sleepAndSwitch } from './sched.js';
 
 /** struct pt_regs: the GPRs plus orig_ax and the hardware-frame part (ip, cs, flags, sp = rsp, ss). */
 export type PtRegs = Record<Gpr, bigint> & { orig_ax: bigint; ip: bigint; cs: bigint; flags: bigint; ss: bigint };
@@ -152,6 +153,7 @@ function invoke(k: Kernel, regs: PtRegs, abi: Abi, row: SyscallRow | undefined, 
     ip: regs.ip,
     forced: null,
     note: (t) => k.note(t),
+    sleep: (ns) => sleepAndSwitch(k, ns),
   };
   const r = impl.run(ctx, args);
   if (ctx.forced) k.forced = ctx.forced;

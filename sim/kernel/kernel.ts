@@ -143,6 +143,11 @@ export class Kernel {
   /** Set when the process is a 32-bit (i386) one: the vDSO is vdso32 and has a landing pad. */
   vdso32Base: bigint | null = null;
   vdso64Base: bigint | null = null;
+  /** RG-06: a busy sibling task is pinned to this CPU (Case.contend), so a sleep switches to it
+   *  (sim/kernel/sched.ts). */
+  contend = false;
+  /** Context switches the task went through (sleeps that really slept). */
+  switches = 0;
   /** Called after a 'record' handler ran (its rt_sigreturn is a syscall: a tracer sees it). */
   onHandlerReturn: ((sig: number) => void) | null = null;
 
@@ -314,6 +319,14 @@ export class Kernel {
       this.onHandlerReturn?.(sig);
     }
     this.p.pending = still;
+    // TIF_RESTORE_SIGMASK (rt_sigsuspend): the mask in force before the call comes back once
+    // signals were handled — restore_saved_sigmask() when no handler ran, the handler's
+    // rt_sigreturn (the frame saved the old mask, sigmask_to_save()) when one did.
+    if (this.p.savedSigmask !== null && !this.stop) {
+      this.note(`restore_saved_sigmask: blocked ← 0x${this.p.savedSigmask.toString(16)}`);
+      this.p.blocked = this.p.savedSigmask;
+      this.p.savedSigmask = null;
+    }
   }
 }
 

@@ -68,6 +68,12 @@ export const SS_ONSTACK = 1;
 export const SS_DISABLE = 2;
 export const SS_AUTODISARM = 1 << 31;
 
+/** The parts of struct restart_block the modelled calls use: hrtimer_nanosleep's
+ *  (kernel/time/hrtimer.c) clock, absolute expiry and where the remaining time goes. */
+export type RestartBlock =
+  | { fn: 'none' }
+  | { fn: 'nanosleep'; clockid: bigint; expires: bigint; rmtp: bigint; type: 'none' | 'native' | 'compat' };
+
 export class Process {
   readonly profile: Profile;
   /** The ABI of the program (a 32-bit process for i386). */
@@ -88,6 +94,12 @@ export class Process {
   blocked = 0n;
   /** Signals sent and not yet delivered (numbers, in order). */
   pending: number[] = [];
+  /** current->saved_sigmask while TIF_RESTORE_SIGMASK is set (rt_sigsuspend): the mask the
+   *  exit path puts back once signals were handled (kernel/signal.c restore_saved_sigmask). */
+  savedSigmask: bigint | null = null;
+  /** current->restart_block: what restart_syscall continues (include/linux/restart_block.h).
+   *  'none' is do_no_restart_syscall, which answers -EINTR. */
+  restartBlock: RestartBlock = { fn: 'none' };
   altstack: AltStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
   /** GDT TLS entries 12..14 (null: empty). */
   tls: (UserDesc | null)[] = [null, null, null];

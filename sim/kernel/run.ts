@@ -23,6 +23,12 @@ import { attachTracer, tracerOf } from './ptrace.js';
 import { attachFtrace, ftraceEvents } from './ftrace.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
+import { push32, pop32 } from '../cpu/stack.js';
+import { GDT_INDEX } from '../cpu/linux.js';
+
+const USER32_CS_INDEX = GDT_INDEX.USER32_CS;
+const USER_CS_INDEX = GDT_INDEX.USER_CS;
+const leBytesU32 = (v: bigint): number[] => [0, 8, 16, 24].map((s) => Number((v >> BigInt(s)) & 0xffn));
 
 const MASK32 = 0xffffffffn;
 const VDSO64_SIZE = 2n * PAGE_SIZE;
@@ -55,6 +61,9 @@ export const LAYOUT = {
   brk32: 0x0810c000n,
   /** An address with nothing mapped within a page on either side, reachable by 32-bit code. */
   unmapped: 0x0000dead0000n,
+  /** Case.compatStack from a 64-bit process: the probe's 32-bit thunk and its MAP_32BIT stack. */
+  compatThunk: 0x7e000000n,
+  compatStackTop: 0x7e200000n,
 } as const;
 
 export interface RunOptions {
@@ -77,10 +86,6 @@ export function runCase(c: Case, profile: Profile, opts: RunOptions = {}): Obser
     return unsupported(c, `ia32 emulation is off in profile ${profile.name}: a 32-bit program cannot be executed`);
   }
   if (c.abi === 'i386' && c.code === '64') return unsupported(c, 'an i386 process cannot run 64-bit code');
-  // RG-06 (issue 6): no scheduler, no other task, no __switch_to, no SS usability check on
-  // compat stack accesses yet: answer SKIP rather than a value the model did not compute.
-  if (c.contend) return unsupported(c, 'the simulator does not model task switching (contend: a busy sibling on the same CPU, __switch_to)');
-  if (c.compatStack !== undefined) return unsupported(c, 'the simulator does not model the compat_stack step (push/pop through SS in compatibility mode)');
   try {
     const r = new CaseRun(c, profile, opts);
     const o = r.run();
@@ -111,6 +116,8 @@ class CaseRun {
     this.setupProcess();
     this.k = new Kernel(profile, p, !!opts.explain);
     this.k.caseActions = { ...c.signals.actions };
+    // RG-06: a busy sibling shares the task's CPU, so every sleep switches to it (sched.ts).
+    this.k.contend = !!c.contend;
     if (c.seccomp) this.installSeccomp(c.seccomp, profile);
     // The case runs under a tracer (issue 7): its stops end up in Observation.events.
     if (c.ptrace) attachTracer(this.k, c.ptrace);
@@ -347,21 +354,39 @@ class CaseRun {
     k.flushCpuTrace();
     if (k.steps) k.note(`user: ${c.entry} at 0x${this.entryIp.toString(16)} (${this.code32 ? 'compat' : '64-bit'} code), next_ip 0x${this.nextIp.toString(16)}`);
 
-    try {
-      this.enter();
-      this.restarts();
-    } catch (e) {
-      if (e instanceof WouldBlock) {
-        k.stop = { kind: 'timeout', reason: e.message };
-      } else throw e;
-    }
-    if (!k.stop && !this.p.exited && (c.segs || c.peek)) {
-      // `after` is the state right after the entry, before the after-call steps change selectors.
-      this.afterRegs = k.userRegs();
-      this.postSteps();
+    // RG-06 (Case.contend): the call and its after-call steps run `repeat` rounds in a row, as
+    // the probe does, stopping at the first round that does not return; the observation is
+    // the last round's. Each round starts from the registers and data selectors loaded for
+    // the first (the probe reloads them), but SS and the rest of the CPU carry over.
+    const rounds = c.contend?.repeat ?? 1;
+    const start = { gpr: { ...cpu.gpr }, segs: (['ds', 'es', 'fs', 'gs'] as const).map((sg) => ({ ...cpu.seg[sg] })) };
+    for (let round = 1; ; round++) {
+      this.roundsRun = round;
+      try {
+        this.enter();
+        this.restarts();
+      } catch (e) {
+        if (e instanceof WouldBlock) {
+          k.stop = { kind: 'timeout', reason: e.message };
+        } else throw e;
+      }
+      if (!k.stop && !this.p.exited && (c.segs || c.peek || c.compatStack !== undefined)) {
+        // `after` is the state right after the entry, before the after-call steps change selectors.
+        this.afterRegs = k.userRegs();
+        this.postSteps();
+      }
+      if (round >= rounds || k.stop || this.p.exited) break;
+      Object.assign(cpu.gpr, start.gpr);
+      (['ds', 'es', 'fs', 'gs'] as const).forEach((sg, i) => Object.assign(cpu.seg[sg], start.segs[i]));
+      cpu.rip = this.entryIp;
+      cpu.rflags = c.rflags | RFLAGS.FIXED1;
+      if (k.steps) k.note(`contend: round ${round + 1} of ${rounds}`);
     }
     return this.observe();
   }
+
+  /** Rounds of call and after-call steps that ran (Case.contend; env.extra.contend_rounds). */
+  roundsRun = 0;
 
   /** Execute the entry instruction and whatever the kernel does until user mode resumes. */
   private enter(): void {
@@ -498,15 +523,16 @@ class CaseRun {
   private landingPad(): boolean {
     const { k } = this;
     const cpu = k.cpu;
+    // The pops run in compatibility mode, through SS: after an AMD SYSRETL that kept a NULL
+    // SS's attributes the first one raises #SS (sim/cpu/stack.ts, RG-06).
     const pop = (): bigint | null => {
-      const sp = cpu.gpr.rsp & MASK32;
-      const r = this.p.mm.check(sp, 4, 3, 'r');
-      if (r) {
-        k.userFault({ vector: 'PF', errorCode: r.errorCode, cpl: 3, address: sp, why: 'vDSO pop' }, cpu.rip);
+      const r = pop32(cpu);
+      k.flushCpuTrace();
+      if (!r.ok) {
+        k.userFault(r.fault, cpu.rip);
         return null;
       }
-      cpu.gpr.rsp = (sp + 4n) & MASK32;
-      return BigInt(new DataView(this.p.mm.peek(sp, 4).buffer).getUint32(0, true));
+      return r.value;
     };
     k.note('vDSO int80_landing_pad: pop ebp, pop edx, pop ecx, ret');
     if (cpu.rflags & RFLAGS.TF) k.traps++;
@@ -654,7 +680,70 @@ class CaseRun {
       post.peek = new DataView(this.p.mm.peek(linear, 8).buffer).getBigUint64(0, true);
       k.note(`user: read 8 bytes at 0x${linear.toString(16)} → 0x${post.peek.toString(16)}`);
     }
+    if (c.compatStack !== undefined) {
+      const v = this.compatStackStep(c.compatStack);
+      if (v === null) return;
+      post.compat_stack = v;
+    }
     this.post = post;
+  }
+
+  /**
+   * Case.compatStack (RG-06): push the value and pop it back in compatibility-mode code, where
+   * every stack access goes through SS's hidden attributes (sim/cpu/stack.ts). From 64-bit
+   * code the probe switches to a stack below 4 GiB and far-calls a __USER32_CS thunk; the far
+   * call's own pushes happen in 64-bit mode, which ignores SS, and the thunk's `lret` pops its
+   * return address through SS again. A 32-bit process runs the push/pop in place. Returns the
+   * value popped, or null when a fault ended the case (#SS → SIGBUS, traps.c exc_stack_segment).
+   */
+  private compatStackStep(value: bigint): bigint | null {
+    const { k } = this;
+    const cpu = k.cpu;
+    const far = cpu.mode === 'long64';
+    const saved = { rsp: cpu.gpr.rsp, rip: cpu.rip };
+    if (far) {
+      const low = LAYOUT.compatStackTop - PAGE_SIZE;
+      if (!this.p.mm.find(low)) {
+        this.p.mm.map(low, PAGE_SIZE, PROT_READ | PROT_WRITE, 'compat stack (MAP_32BIT)');
+        this.p.mm.map(LAYOUT.compatThunk, PAGE_SIZE, PROT_READ | PROT_EXEC, 'compat thunk');
+      }
+      // lcall *(far pointer) with a 32-bit operand: EIP and CS pushed as two dwords (64-bit mode).
+      const sp = LAYOUT.compatStackTop - 8n;
+      this.p.mm.poke(sp, new Uint8Array([...leBytesU32(saved.rip), ...leBytesU32(BigInt(SELECTORS.USER_CS))]));
+      cpu.gpr.rsp = sp;
+      cpu.fillCache(cpu.seg.cs, SELECTORS.USER32_CS, cpu.gdt[USER32_CS_INDEX]!);
+      cpu.mode = cpu.modeFromCs();
+      cpu.rip = LAYOUT.compatThunk;
+      k.note(`user: lcall to __USER32_CS:0x${LAYOUT.compatThunk.toString(16)} on the stack at 0x${sp.toString(16)} (compatibility mode)`);
+    }
+    const pushed = push32(cpu, value);
+    k.flushCpuTrace();
+    if (!pushed.ok) {
+      k.userFault(pushed.fault, cpu.rip);
+      return null;
+    }
+    const popped = pop32(cpu);
+    k.flushCpuTrace();
+    if (!popped.ok) {
+      k.userFault(popped.fault, cpu.rip);
+      return null;
+    }
+    k.note(`user: push $0x${value.toString(16)}; pop → 0x${popped.value.toString(16)}`);
+    if (far) {
+      // lret: EIP then CS popped through SS, back to 64-bit code at the saved address.
+      const eip = pop32(cpu);
+      const cs = eip.ok ? pop32(cpu) : eip;
+      k.flushCpuTrace();
+      if (!cs.ok) {
+        k.userFault(cs.fault, cpu.rip);
+        return null;
+      }
+      cpu.fillCache(cpu.seg.cs, SELECTORS.USER_CS, cpu.gdt[USER_CS_INDEX]!);
+      cpu.mode = cpu.modeFromCs();
+      cpu.gpr.rsp = saved.rsp;
+      cpu.rip = saved.rip;
+    }
+    return popped.value;
   }
 
   /** DS and ES as start_thread_common left them at exec (see startThreadDataSelector). */
@@ -696,6 +785,7 @@ class CaseRun {
       extra: { vdso: k.vdso32Base ?? k.vdso64Base ?? 0n } as Record<string, bigint>,
     };
     if (k.vdso32Base !== null) env.extra.at_sysinfo = k.vdso32Base + VDSO32.kernelVsyscall;
+    if (c.contend) env.extra.contend_rounds = BigInt(this.roundsRun);
     const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
     const stop = k.stop;
     if (this.p.exited) {

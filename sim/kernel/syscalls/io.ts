@@ -5,7 +5,8 @@
 import { err, get, put, le, rdLe, NotModelled, type SyscallImpl, type SysCtx } from './types.js';
 import { NOFILE, PIPE_SIZE, pipePair, type OpenFile } from '../process.js';
 import { TASK_SIZE_MAX } from '../mm.js';
-import { SIGNALS } from '../../../abi/constants.js';
+import { ERRNO, SIGNALS } from '../../../abi/constants.js';
+import { signalPending } from '../restart.js';
 
 /** MAX_RW_COUNT = INT_MAX & PAGE_MASK (include/linux/fs.h): larger counts are clamped. */
 const MAX_RW_COUNT = 0x7ffff000n;
@@ -38,6 +39,13 @@ function readInto(c: SysCtx, f: OpenFile, buf: bigint, n: bigint, pos: bigint | 
     if (p.buf.length === 0) {
       if (p.writers === 0) return 0n;
       if (f.nonblock) return err('EAGAIN');
+      // pipe_read: wait_event_interruptible_exclusive() < 0 → -ERESTARTSYS, i.e. a pending
+      // signal ends the wait; the exit path restarts the read only without a handler or with
+      // SA_RESTART (sim/kernel/restart.ts).
+      if (signalPending(c.p)) {
+        c.note('pipe_read: empty pipe and a signal is pending → -ERESTARTSYS');
+        return -BigInt(ERRNO.ERESTARTSYS);
+      }
       throw new WouldBlock('read from an empty pipe whose write end is open would block');
     }
     const want = Number(n < BigInt(p.buf.length) ? n : BigInt(p.buf.length));
@@ -75,6 +83,11 @@ function writeFrom(c: SysCtx, f: OpenFile, buf: bigint, n: bigint, pos: bigint |
     const room = PIPE_SIZE - p.buf.length;
     if (room <= 0) {
       if (f.nonblock) return err('EAGAIN');
+      // pipe_write: "if (signal_pending(current)) { if (!ret) ret = -ERESTARTSYS; break; }".
+      if (signalPending(c.p)) {
+        c.note('pipe_write: full pipe and a signal is pending → -ERESTARTSYS');
+        return -BigInt(ERRNO.ERESTARTSYS);
+      }
       throw new WouldBlock('write to a full pipe would block');
     }
     const k = Math.min(room, span);

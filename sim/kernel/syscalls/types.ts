@@ -23,6 +23,9 @@ export interface SysCtx {
   /** A signal the call forces on the task (force_sig), delivered on the way out. */
   forced: { signo: number; code: number; addr: bigint } | null;
   note(text: string): void;
+  /** The task sleeps `ns` ns (TASK_INTERRUPTIBLE, woken by its timer) and is switched back in
+   *  (sim/kernel/sched.ts); absent where no scheduler is attached (unit tests). */
+  sleep?(ns: bigint): void;
 }
 
 export interface SyscallImpl {
