@@ -22,6 +22,9 @@ const NO_NSLEEP_CLOCKS = new Set([4n, 5n, 6n]);
 /** Valid clocks whose nsleep the model leaves out: the CPU-time clocks (posix_cpu_nsleep) and
  *  the alarm clocks (alarm_timer_nsleep, CAP_WAKE_ALARM). */
 const UNMODELLED_CLOCKS = new Set([2n, 3n, 8n, 9n]);
+/** current->timer_slack_ns of a normal (not RT/deadline) task: init_task's 50 µs
+ *  (init/init_task.c), inherited over fork. */
+export const TIMER_SLACK_NS = 50_000n;
 const RESTART_BLOCK = -BigInt(ERRNO.ERESTART_RESTARTBLOCK);
 const RESTARTNOHAND = -BigInt(ERRNO.ERESTARTNOHAND);
 
@@ -106,8 +109,14 @@ function doNanosleep(c: SysCtx, blk: Extract<RestartBlock, { fn: 'nanosleep' }>)
 function hrtimerNanosleep(c: SysCtx, clockid: bigint, t: { sec: bigint; nsec: bigint }, abs: boolean, rmtp: bigint, layout: TimeLayout): bigint {
   const req = t.sec * NS + t.nsec;
   c.p.tick(); // the clock is read to arm the timer: each reading is later than the last
+  // hrtimer_set_expires_range_ns(&t.timer, rqtp, current->timer_slack_ns): the soft expiry is
+  // the request, the hard one (node.expires) the request plus the slack. The timer fires at the
+  // hard expiry on an otherwise quiet CPU, and hrtimer_expires_remaining() measures to it, so
+  // the time left can exceed the request by up to the slack. The restart block keeps the hard
+  // expiry (hrtimer_get_expires) and the restarted sleep has no slack on top.
+  const soft = abs ? req : clockNow(c, clockid) + req;
   const blk: Extract<RestartBlock, { fn: 'nanosleep' }> = {
-    fn: 'nanosleep', clockid, expires: abs ? req : clockNow(c, clockid) + req,
+    fn: 'nanosleep', clockid, expires: soft + TIMER_SLACK_NS,
     rmtp, type: rmtp === 0n ? 'none' : layout,
   };
   // current->restart_block.fn = do_no_restart_syscall until the sleep is interrupted.
