@@ -1,10 +1,16 @@
 // Benchmark of ftrace syscall events (issue 7): the simulator's cost of tracing a call, the
-// trace parser, and (as root with tracefs) one native capture: instance set-up, a probe run
-// and the read-back. Run: node --import tsx bench/ftrace.bench.ts
+// trace parser, and (as root with tracefs) native capture in one run, before and after:
+// - before: the per-case shape (a fresh instance with every syscall event per case, its own
+//   probe start, `trace` read, instance removed), rebuilt here from capture.ts withInstance;
+// - after: the native target's run-wide instance (harness/ftrace/capture.ts openTraceRun): a
+//   batch in one probe session, only the events the cases need, trace_pipe consumed.
+// Run: node --import tsx bench/ftrace.bench.ts
 import { performance } from 'node:perf_hooks';
 import { runCase } from '../sim/kernel/run.js';
 import { getProfile } from '../sim/profiles.js';
-import { parseTrace } from '../harness/ftrace/parse.js';
+import { caseEvents, parseTrace } from '../harness/ftrace/parse.js';
+import { withInstance } from '../harness/ftrace/capture.js';
+import { probePath, defaultProbeDir, runProbeSession } from '../harness/targets/probe-runner.js';
 import { locateTracefs } from '../harness/ftrace/tracefs.js';
 import { createNativeTarget } from '../harness/targets/native.js';
 import type { Case } from '../harness/contracts.js';
@@ -39,18 +45,61 @@ console.log(`parseTrace: ${(parse * 1000 / 1000).toFixed(2)} µs/record (1000 re
 const st = locateTracefs();
 if (!st.ok) console.log(`native capture: SKIP (${st.reason})`);
 else {
-  const nat = createNativeTarget();
-  await nat.describe();
-  const n = 20;
-  for (const ftrace of [false, true]) {
-    let best = Infinity;
-    for (let r = 0; r < 3; r++) {
-      const cases = Array.from({ length: n }, (_, i) => ({ ...base, id: `bench/${i}@x86_64`, ...(ftrace ? { ftrace: true } : {}) }));
-      const t0 = performance.now();
-      const obs = await nat.run(cases);
-      best = Math.min(best, (performance.now() - t0) / n);
-      if (obs.some((o) => o.outcome !== 'returned')) throw new Error(`native: ${obs.find((o) => o.outcome !== 'returned')!.reason}`);
-    }
-    console.log(`native isolated getpid ${ftrace ? 'with ftrace capture' : 'without capture'}: ${best.toFixed(2)} ms/case (best of 3 × ${n})`);
+  const mk = (n: number, ftrace: boolean, tag: string): Case[] =>
+    Array.from({ length: n }, (_, i) => ({ ...base, id: `bench/${tag}${i}@x86_64`, ...(ftrace ? { ftrace: true } : {}) }));
+  const ok = (obs: { outcome: string; reason?: string; events?: unknown[] }[], traced: boolean): void => {
+    const bad = obs.find((o) => o.outcome !== 'returned' || (traced && (o.events?.length ?? 0) !== 2));
+    if (bad) throw new Error(`native: ${bad.outcome} ${bad.reason ?? ''} (${bad.events?.length ?? 0} events)`);
+  };
+
+  const plainT = createNativeTarget();
+  await plainT.describe();
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    const obs = await plainT.run(mk(20, false, 'p'));
+    best = Math.min(best, (performance.now() - t0) / 20);
+    ok(obs, false);
   }
+  console.log(`native isolated getpid without capture: ${best.toFixed(2)} ms/case (best of 3 × 20)`);
+
+  // Before: one instance, one probe start and one trace read per case.
+  const probe = probePath(defaultProbeDir(), 'x86_64');
+  best = Infinity;
+  for (let r = 0; r < 2; r++) {
+    const n = 8;
+    const t0 = performance.now();
+    for (const c of mk(n, true, 'b')) {
+      const cap = await withInstance(st.dir, (inst) => runProbeSession(inst.wrap([probe]), [c]));
+      const o = cap.value[0]!;
+      ok([{ ...o, events: caseEvents(parseTrace(cap.text), Number(o.env.pid), o.env.next_ip) }], true);
+    }
+    best = Math.min(best, (performance.now() - t0) / n);
+  }
+  console.log(`before (instance per case, all events): ${best.toFixed(2)} ms/case (best of 2 × 8)`);
+
+  // After: a fresh target per round; the first batch makes the instance, the second reuses it,
+  // close() removes it.
+  const n = 20;
+  const first: number[] = [];
+  const next: number[] = [];
+  const close: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const nat = createNativeTarget();
+    await nat.describe();
+    let t0 = performance.now();
+    ok(await nat.run(mk(n, true, 'a')), true);
+    first.push(performance.now() - t0);
+    t0 = performance.now();
+    ok(await nat.run(mk(n, true, 'c')), true);
+    next.push(performance.now() - t0);
+    t0 = performance.now();
+    await nat.close?.();
+    close.push(performance.now() - t0);
+  }
+  const min = (a: number[]) => Math.min(...a);
+  console.log(`after, first batch of ${n} (makes the instance): ${min(first).toFixed(1)} ms = ${(min(first) / n).toFixed(2)} ms/case`);
+  console.log(`after, next batch of ${n} (instance reused): ${min(next).toFixed(1)} ms = ${(min(next) / n).toFixed(2)} ms/case`);
+  console.log(`after, close() (instance removed): ${min(close).toFixed(1)} ms once per run`);
+  console.log(`after, a run of 2 × ${n} cases all told: ${((min(first) + min(next) + min(close)) / (2 * n)).toFixed(2)} ms/case (best of 3 per part)`);
 }

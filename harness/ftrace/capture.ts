@@ -2,7 +2,7 @@
 // private tracing instance (instances/sysabi-<pid>-<n>: its own buffer, event switches, options
 // and pid filter; Documentation/trace/ftrace.rst "Instances"), so the global tracing state is
 // never touched, and removing the instance restores everything. Instances are removed by their
-// owner's close(), at process exit, and on SIGINT/SIGTERM/SIGHUP when nobody else handles them.
+// owner's close(), at process exit, and on SIGINT/SIGTERM/SIGHUP (the signal then goes on as usual).
 //
 // Two shapes:
 // - openTraceRun(): one instance for a whole run. Made once; events switched on as batches need
@@ -44,17 +44,21 @@ export function removeAllInstances(): void {
 }
 
 /**
- * A fatal signal would end the process without 'exit' hooks. Registered first (prepend): when
- * another listener is present (the CLI's first Ctrl-C aborts the run gracefully and its
- * targets close their instances) this one does nothing; when it is alone (second Ctrl-C, a
- * plain SIGTERM) it removes the instances and re-raises the signal with the default action.
+ * A fatal signal would end the process without 'exit' hooks, so the instances go at once, and
+ * the signal then takes its course as if this listener had never been there: it removes itself
+ * and, when no other listener is left, re-raises the signal with the default action. Another
+ * listener (the CLI's first Ctrl-C, which finishes the batches in flight; signal-exit, which
+ * re-raises itself when it is alone) decides what happens next; a capture still running then
+ * fails with a clear reason. Registered first (prepend) so the others see it gone.
  */
 function onSignal(sig: NodeJS.Signals): void {
-  if (process.listenerCount(sig) > 1) return;
+  for (const d of LIVE) removedBy.set(d, sig);
   removeAllInstances();
   unhookSignals();
-  process.kill(process.pid, sig);
+  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
 }
+/** Instances removed by a signal, and which: a session that finds its instance gone says so. */
+const removedBy = new Map<string, string>();
 function hookSignals(): void {
   if (signalHooked) return;
   signalHooked = true;
@@ -276,6 +280,8 @@ export function openTraceRun(tracefs: string): TraceRun {
       session<T>(body: (wrap: (argv: string[]) => string[]) => Promise<T>): Promise<SessionCapture<T>> {
         const run = async (): Promise<SessionCapture<T>> => {
           if (closed) throw new Error(`tracing instance ${dir} is closed`);
+          const sig = removedBy.get(dir);
+          if (sig) throw new Error(`tracing instance ${dir} was removed when the process received ${sig}`);
           drainPipe(dir); // leftovers of an interrupted session belong to nobody
           const lost0 = lostEvents(dir);
           writeFileSync(join(dir, 'tracing_on'), '1');
@@ -283,8 +289,10 @@ export function openTraceRun(tracefs: string): TraceRun {
           try {
             value = await body(wrap);
           } finally {
-            if (!closed) writeFileSync(join(dir, 'tracing_on'), '0');
+            if (!closed && !removedBy.has(dir)) writeFileSync(join(dir, 'tracing_on'), '0');
           }
+          const gone = removedBy.get(dir);
+          if (gone) throw new Error(`tracing instance ${dir} was removed when the process received ${gone}, while this capture ran`);
           return { value, text: drainPipe(dir), lost: lostEvents(dir) - lost0 };
         };
         const p = lock.then(run, run);
