@@ -71,9 +71,12 @@ t.test('TRACE without a tracer: -ENOSYS and the call is skipped', async (t) => {
   t.equal(o.after?.rax, neg(ERRNO.ENOSYS));
 });
 
-t.test('an invalid program is refused before the case runs (error outcome with the reason)', async (t) => {
-  // ld [64] reads past struct seccomp_data (64 bytes): seccomp_check_filter → -EINVAL.
+t.test('an invalid program is refused at install (EINVAL recorded) and the call runs unfiltered', async (t) => {
+  // ld [64] reads past struct seccomp_data (64 bytes): seccomp_check_filter → -EINVAL. The
+  // refusal is the install's result (Observation.seccomp_install, SC-06); the check turns an
+  // unexpected refusal into an error, the target only reports it.
   const o = runCase(mkCase({ nr: 110n, regs: { rax: lit(110) }, seccomp: filt(['ld [64]', 'ret #ALLOW']), isolate: true }), P);
-  t.equal(o.outcome, 'error');
-  t.match(o.reason, /filter 0 failed: errno 22/);
+  t.equal(o.outcome, 'returned');
+  t.same(o.seccomp_install, [{ ret: -1, errno: ERRNO.EINVAL }]);
+  t.equal(o.after?.rax, o.env.ppid, 'no filter installed: getppid ran');
 });
