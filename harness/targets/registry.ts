@@ -194,6 +194,7 @@ export const CHECK_VARIANT_PROFILES: readonly string[] = Object.freeze([
   'linux-7.0-intel-vsyscall-none',
   'linux-7.0-intel-fred',
   'linux-4.16-intel',
+  'linux-4.0-amd',
 ]);
 
 /**
