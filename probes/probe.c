@@ -2030,6 +2030,13 @@ static void run_forked(struct pcase *c)
 	struct vm_saved vm_sv;
 	int vm = !use_pipe && !g_no_clone_vm && shares_mm_safely(c);
 	pid_t pid = vm ? vm_clone(c, &vm_sv) : -2;
+	if (vm && pid < 0 && (errno == EINVAL || errno == ENOSYS)) {
+		/* A user-mode emulator that cannot make such a child (qemu-user: EINVAL without
+		 * CLONE_THREAD) and was not started with SYSABI_NO_CLONE_VM: fork this case and
+		 * every later one. No child ran, so there is nothing to restore. */
+		g_no_clone_vm = 1;
+		pid = -2;
+	}
 	if (pid == -2) {
 		vm = 0;
 		/* A plain fork by clone(SIGCHLD): glibc's fork() also runs its atfork handlers,

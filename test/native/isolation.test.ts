@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import t from 'tap';
 import { numberOf } from '../../abi/tables/index.js';
 import type { Case, MemRegion, Observation } from '../../harness/contracts.js';
-import { createProbeTarget, probePath } from '../../harness/targets/probe-runner.js';
+import { createProbeTarget, probePath, runProbeSession } from '../../harness/targets/probe-runner.js';
 import { mkCase, nativeSkip, PROBE_DIR, sentinel } from './helpers.js';
 
 const skip = nativeSkip('x86_64');
@@ -159,4 +159,22 @@ t.test('the globals a forked child writes share one page (one copy-on-write faul
     const pages = new Set([...where.values()].flatMap(([a, s]) => [a >> 12n, (a + s - 1n) >> 12n]));
     t.equal(pages.size, 1, `${abi}: on one page (found pages ${[...pages].map((p) => `0x${p.toString(16)}000`).join(', ')})`);
   }
+});
+
+t.test('an emulator that refuses the CLONE_VM child (qemu-user: EINVAL) gets forked cases instead', async (t) => {
+  // Without SYSABI_NO_CLONE_VM (the wrapped targets set it), the probe must notice the refusal
+  // itself and fork, not answer "fork failed".
+  const which = spawnSync('sh', ['-c', 'command -v qemu-x86_64'], { encoding: 'utf8' });
+  const qemu = which.stdout.trim();
+  const why = nativeSkip('x86_64') || (qemu ? false : 'qemu-x86_64 not installed');
+  if (why) return t.skip(why);
+  delete process.env.SYSABI_NO_CLONE_VM; // the probe inherits this environment
+  const obs = await runProbeSession([qemu, probePath(PROBE_DIR, 'x86_64')], [
+    mkCase({ call: 'getpid', isolate: true }),
+    mkCase({ call: 'getpid', isolate: true }),
+    mkCase({ call: 'exit', regs: { rdi: { lit: 5n } }, isolate: true }),
+  ]);
+  t.same(obs.map((o) => o.outcome), ['returned', 'returned', 'exited'], `found: ${obs.map((o) => `${o.outcome}${o.reason ? ` (${o.reason})` : ''}`).join('; ')}`);
+  t.not(obs[0]!.after?.rax, obs[1]!.after?.rax, 'two processes');
+  t.equal(obs[2]!.exit?.code, 5);
 });
