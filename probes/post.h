@@ -45,6 +45,9 @@ static int post_parse_hex(const char *s, uint64_t *v)
 
 static const char *const POST_SEG_NAMES[4] = { "ds", "es", "fs", "gs" };
 static uint16_t post_saved[4];
+/* Which of DS, ES, FS, GS the last after-call steps loaded: only those are put back, so a
+ * peek-only case runs no segment load at all (valgrind, for one, cannot execute them). */
+static int post_loaded[4];
 
 static int sysabi_post_seg_index(const char *s)
 {
@@ -99,6 +102,8 @@ __attribute__((noinline)) static void sysabi_post_run(const struct post_req *r, 
 {
 	post_read_all(post_saved);
 	/* In the order DS, ES, FS, GS, as the spec language documents. */
+	for (int i = 0; i < 4; i++)
+		post_loaded[i] = r->has_sel[i];
 	if (r->has_sel[0]) { uint32_t v = r->sel[0]; LOAD_SEG("ds", v); }
 	if (r->has_sel[1]) { uint32_t v = r->sel[1]; LOAD_SEG("es", v); }
 	if (r->has_sel[2]) { uint32_t v = r->sel[2]; LOAD_SEG("fs", v); }
@@ -144,13 +149,15 @@ static void sysabi_post_restore(void)
 	 * FS/GS base from the descriptor, so GS base goes back to 0 with selector 0 (the probe
 	 * never uses GS; FS is refused above). */
 	uint32_t v;
-	v = post_saved[0]; LOAD_SEG("ds", v);
-	v = post_saved[1]; LOAD_SEG("es", v);
+	if (post_loaded[0]) { v = post_saved[0]; LOAD_SEG("ds", v); }
+	if (post_loaded[1]) { v = post_saved[1]; LOAD_SEG("es", v); }
 #ifdef __x86_64__
-	v = post_saved[3]; LOAD_SEG("gs", v);
+	if (post_loaded[3]) { v = post_saved[3]; LOAD_SEG("gs", v); }
 #else
-	v = post_saved[2]; LOAD_SEG("fs", v);
+	if (post_loaded[2]) { v = post_saved[2]; LOAD_SEG("fs", v); }
 #endif
+	for (int i = 0; i < 4; i++)
+		post_loaded[i] = 0;
 }
 
 #endif
