@@ -529,6 +529,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	siglongjmp(g_jb, 1);
 }
 
+/* The probe's signal mask between cases (SIGCHLD blocked for wait_child()). */
+static sigset_t g_base_mask;
+
 static void install_handler(int sig)
 {
 	struct sigaction sa;
@@ -554,6 +557,7 @@ static void setup_signals(void)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, 0);
+	sigprocmask(SIG_BLOCK, 0, &g_base_mask);
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -1511,9 +1515,10 @@ contend_again:
 	/* A forked child is about to exit: no mask to restore, and no system call that a
 	 * seccomp filter installed by the case could refuse. */
 	if ((faulted || c->blocked) && !g_in_child) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, c->blocked ? &old : &none, 0);
+		/* Back to the probe's own mask, not an empty one: SIGCHLD must stay blocked, or a
+		 * child that exits between wait_child()'s WNOHANG check and its sigtimedwait is
+		 * only noticed at the case's deadline (seconds per forked case). */
+		sigprocmask(SIG_SETMASK, c->blocked ? &old : &g_base_mask, 0);
 	}
 	g_case_tf = 0;
 	g_sigreturn_pending = 0;

@@ -178,3 +178,17 @@ t.test('an emulator that refuses the CLONE_VM child (qemu-user: EINVAL) gets for
   t.not(obs[0]!.after?.rax, obs[1]!.after?.rax, 'two processes');
   t.equal(obs[2]!.exit?.code, 5);
 });
+
+t.test('after an in-process fault the probe keeps SIGCHLD blocked (its own mask, not an empty one)', { skip }, async (t) => {
+  // wait_child() relies on SIGCHLD staying blocked between cases: unblocked, a child that exits
+  // before its sigtimedwait loses the signal and is noticed only at the case's deadline.
+  const fault = mkCase({ call: 'getpid', peek: { addr: { ref: 'unmapped' } } });
+  const mask = region({ name: 'm', size: 8 });
+  // rt_sigprocmask(SIG_BLOCK, NULL, &m, 8) in the probe process itself reads its current mask.
+  const read = mkCase({ call: 'rt_sigprocmask', memory: [mask], regs: { rdi: { lit: 0n }, rsi: { lit: 0n }, rdx: { ref: 'buf', name: 'm' }, r10: { lit: 8n } } });
+  const [f, r] = await target.run([fault, read]);
+  t.equal(f?.outcome, 'signal', `the peek at an unmapped address faults in-process (${f?.reason ?? ''})`);
+  t.equal(rax(t, r, 'rt_sigprocmask'), 0n);
+  const SIGCHLD_BIT = 1n << 16n; // signal 17 is bit 16 of the sigset
+  t.equal(u64At(r, 'm', 0) & SIGCHLD_BIT, SIGCHLD_BIT, 'SIGCHLD still blocked in the probe');
+});
