@@ -84,7 +84,52 @@ export function liveInstances(): string[] {
   return [...LIVE];
 }
 
+/**
+ * Instances left by runs that died without their hooks (SIGKILL, an OOM kill, a test runner's
+ * timeout): an instance's enabled events stay attached to their tracepoints, so every system
+ * call on the machine keeps paying for the syscall probes (ftrace_syscall_enter shows in any
+ * profile) until the instance is removed. An instance is ours when named sysabi-<pid>-<n>; it is
+ * stale when that pid no longer exists (kill(pid, 0) fails with ESRCH). A pid that exists is
+ * left alone even if reused: removing a live run's instance would fail that run. Returns the
+ * names removed. Called before each new instance, so the next run cleans up after a dead one.
+ */
+export function sweepStaleInstances(tracefs: string, alive: (pid: number) => boolean = pidAlive): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(join(tracefs, 'instances'));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^sysabi-(\d+)-\d+$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    const dir = join(tracefs, 'instances', name);
+    removeInstance(dir);
+    if (!existsSync(dir)) removed.push(name);
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+let swept = false;
+
 function makeDir(tracefs: string): string {
+  if (!swept) {
+    swept = true;
+    sweepStaleInstances(tracefs);
+  }
   const dir = join(tracefs, 'instances', `sysabi-${process.pid}-${++counter}`);
   mkdirSync(dir);
   track(dir);
