@@ -110,6 +110,12 @@ export interface SignalSetup {
   actions: Record<number, 'default' | 'ignore' | 'record'>;
   /** Signals blocked (sigprocmask) during the call. */
   blocked: number[];
+  /**
+   * Signals of `actions` installed with SA_RESTART in sa_flags: after their handler runs, a call
+   * that returned -ERESTARTSYS is restarted instead of failing with EINTR (arch/x86/kernel/
+   * signal.c handle_signal). Absent: none.
+   */
+  restart?: number[];
 }
 
 /** One classic-BPF instruction (struct sock_filter): the same for every target. */
