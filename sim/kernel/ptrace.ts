@@ -203,8 +203,9 @@ export function ptraceExit(k: Kernel, regs: PtRegs, compat: boolean): void {
   if (!t || !t.syscallTrace) return;
   if (k.p.exited) return;
   // A task already dead (do_exit: strict mode's SIGKILL, exit) reports no exit stop. A seccomp
-  // filter's KILL_* is different since ~v5.15 (commit 307d522f5eb8, "signal/seccomp: Refactor
-  // seccomp signal and coredump generation"): __seccomp_filter rolls the registers back, forces
+  // filter's KILL_* is different since v5.15 (commit 307d522f5eb8, "signal/seccomp: Refactor
+  // seccomp signal and coredump generation", pushed with the v5.15 merge-window branches on
+  // 2021-08-31; its SA_IMMUTABLE follow-up fixed 5.15 through stable): __seccomp_filter rolls the registers back, forces
   // SIGSYS and returns -1, so the skipped call goes through syscall_exit_work — exit stop with
   // rax = orig_rax — and the task dies on the way out (SA_IMMUTABLE: no signal stop).
   if (k.stop && !(k.stop.kind === 'killed' && k.stop.signal === SIGNALS.SIGSYS && k.seccomp?.mode === 'filter' && since(k.profile, '5.15'))) return;

@@ -141,8 +141,11 @@ const FLAG_SINCE: readonly [number, string][] = [
 /**
  * uretprobe (x86_64 335) is let through without running filters (seccomp_is_const_allow's
  * "single exception", so the action cache always allows it) and is on the strict list.
- * Upstream commit "seccomp: passthrough uretprobe systemcall without filtering"; the release
- * it first shipped in is taken as 6.14 (merged early 2025) — not verified against a tag.
+ * Upstream commit "seccomp: passthrough uretprobe systemcall without filtering" (v2 posted
+ * 2025-01-29, Cc: stable): mainline v6.14. Checked against the stable-rc push logs: it was
+ * queued for linux-6.12.y (2025-02-11) and linux-6.13.y (2025-02-14), so 6.12.x/6.13.x point
+ * releases from then on behave like 6.14; a version gate on the release alone cannot tell
+ * those from earlier 6.12/6.13 point releases (uretprobe itself is v6.11).
  */
 export const URETPROBE_PASSTHROUGH_SINCE = '6.14';
 const NR_URETPROBE_X86_64 = 335;
