@@ -172,6 +172,7 @@ struct pcase {
 	int nmem;
 	int nfd;
 	uint64_t blocked; /* bit n-1 for signal n (1..64) */
+	uint64_t sa_restart; /* bit n-1: signal n's disposition has SA_RESTART (Case.signals.restart) */
 	int has_vsys;
 	uint64_t vsys;
 	int has_nextip;
@@ -532,12 +533,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 /* The probe's signal mask between cases (SIGCHLD blocked for wait_child()). */
 static sigset_t g_base_mask;
 
-static void install_handler(int sig)
+/* extra: more sa_flags, e.g. SA_RESTART for a case's recorded signal. */
+static void install_handler(int sig, int extra)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | extra;
 	sigfillset(&sa.sa_mask);
 	sigaction(sig, &sa, 0);
 }
@@ -550,7 +552,7 @@ static void setup_signals(void)
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
 	sigaltstack(&ss, 0);
 	for (size_t i = 0; i < sizeof FAULT_SIGNALS / sizeof FAULT_SIGNALS[0]; i++)
-		install_handler(FAULT_SIGNALS[i]);
+		install_handler(FAULT_SIGNALS[i], 0);
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGCHLD stays pending for wait_child(); forked cases start with it unblocked. */
 	sigset_t chld;
@@ -791,13 +793,18 @@ static int parse_case_line(struct pcase *c, char *line)
 		f->kind = (enum fdkind)kind;
 		f->fd = f->fd2 = -1;
 		c->nfd++;
-	} else if (strcmp(k, "sig") == 0 && nt == 3) {
+	} else if (strcmp(k, "sig") == 0 && (nt == 3 || nt == 4)) {
+		/* `sig N D [restart]`: restart = SA_RESTART, only for a handler or SIG_IGN. */
 		unsigned long s;
 		int d = lookup(DISP_NAMES, t[2]);
-		if (!parse_uint(t[1], &s) || s < 1 || s >= NSIG_MAX || d <= 0)
+		int restart = nt == 4 && strcmp(t[3], "restart") == 0;
+		if (!parse_uint(t[1], &s) || s < 1 || s >= NSIG_MAX || d <= 0 || (nt == 4 && (!restart || d == D_DEFAULT)))
 			case_bad(c, "bad signal disposition", copy);
-		else
+		else {
 			c->disp[s] = (enum disp)d, c->ndisp++;
+			if (restart)
+				c->sa_restart |= 1ull << (s - 1);
+		}
 	} else if (strcmp(k, "block") == 0 && nt == 2) {
 		unsigned long s;
 		if (!parse_uint(t[1], &s) || s < 1 || s > 64)
@@ -1750,13 +1757,21 @@ static void child_signals(const struct pcase *c)
 	if (!c->ndisp)
 		return;
 	for (int s = 1; s < NSIG_MAX; s++) {
+		/* SA_RESTART decides what a -ERESTARTSYS call does after a handler (arch/x86/kernel/signal.c
+		 * handle_signal); the kernel keeps it for SIG_IGN too, where it changes nothing. */
+		int extra = (c->sa_restart >> (s - 1)) & 1 ? SA_RESTART : 0;
 		g_record[s] = c->disp[s];
-		if (c->disp[s] == D_DEFAULT)
+		if (c->disp[s] == D_DEFAULT) {
 			signal(s, SIG_DFL);
-		else if (c->disp[s] == D_IGNORE)
-			signal(s, SIG_IGN);
-		else if (c->disp[s] == D_RECORD)
-			install_handler(s);
+		} else if (c->disp[s] == D_IGNORE) {
+			struct sigaction sa;
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = SIG_IGN;
+			sa.sa_flags = extra;
+			sigaction(s, &sa, 0);
+		} else if (c->disp[s] == D_RECORD) {
+			install_handler(s, extra);
+		}
 	}
 }
 
