@@ -112,7 +112,9 @@ export function encodeCase(c: Case): string {
     l.push(`mem ${pct(m.name)} ${m.size} ${m.prot} ${m.place} ${at} ${m.readback ? 1 : 0} ${m.fill & 0xff} ${m.hex === '' ? '-' : m.hex.toLowerCase()}`);
   }
   for (const f of c.fds) l.push(`fd ${pct(f.name)} ${f.kind} ${f.hex === '' ? '-' : f.hex.toLowerCase()}`);
-  for (const [sig, disp] of Object.entries(c.signals.actions)) l.push(`sig ${sig} ${disp}`);
+  // `sig N D restart`: the disposition is installed with SA_RESTART (Case.signals.restart).
+  const restart = new Set(c.signals.restart ?? []);
+  for (const [sig, disp] of Object.entries(c.signals.actions)) l.push(`sig ${sig} ${disp}${restart.has(Number(sig)) ? ' restart' : ''}`);
   for (const s of c.signals.blocked) l.push(`block ${s}`);
   if (c.symbol !== undefined) l.push(`symbol ${pct(c.symbol)}`);
   if (c.vsyscallAddr !== undefined) l.push(`vsyscall ${h64(c.vsyscallAddr)}`);
