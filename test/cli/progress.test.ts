@@ -2,12 +2,13 @@
 
 import t from 'tap';
 import { createProgress } from '../../harness/report/progress.js';
+import type { Result } from '../../harness/contracts.js';
 
 function stream(isTTY: boolean) {
   const chunks: string[] = [];
   return { s: { isTTY, columns: 80, write: (c: string) => (chunks.push(c), true) } as unknown as NodeJS.WriteStream, chunks };
 }
-const fail = { caseId: 'a.b/c@x86_64', specId: 'a.b', abi: 'x86_64', target: 't', status: 'fail', diffs: [] } as const;
+const fail: Result = { caseId: 'a.b/c@x86_64', specId: 'a.b', abi: 'x86_64', target: 't', status: 'fail', diffs: [] };
 
 t.test('nothing at all on a pipe', async (t) => {
   const { s, chunks } = stream(false);

@@ -100,7 +100,7 @@ cases:
 `);
   t.same(errors, []);
   const r = check(cases[0]!, runCase(cases[0]!.case, P), 'sim');
-  t.equal(r.status, 'pass', r.reason);
+  t.equal(r.status, 'pass', r.reason ?? '');
 });
 
 t.test('check: wrong count, name, argument and ret are each reported', async (t) => {
@@ -143,7 +143,7 @@ t.test('parse: a saved trace of a real kernel (6.18) with user stacks', async (t
 
 t.test('live capture (root with tracefs): events of a child, instance removed', async (t) => {
   const st = locateTracefs();
-  if (!st.ok) { t.skip(`no usable tracefs: ${st.reason}`); return; }
+  if (!st.ok) { t.skip(`no usable tracefs: ${st.reason}`, () => {}); return; }
   const { execa } = await import('execa');
   const before = readdirSync(join(st.dir, 'instances'));
   const cap = await withInstance(st.dir, async (inst) => {

@@ -54,7 +54,7 @@ t.test('x86_64: rounds stop at the first that does not return', { skip: nativeSk
 for (const abi of ['x86_64', 'i386'] as const) {
   t.test(`${abi}: compat_stack pops back the value it pushed`, { skip: nativeSkip(abi) }, async (t) => {
     const facts = await detectHostFacts({ probeDir: PROBE_DIR });
-    if (!facts.profile.ia32) return t.skip('ia32 emulation is off here (no 32-bit code to run)');
+    if (!facts.profile.ia32) return t.skip('ia32 emulation is off here (no 32-bit code to run)', () => {});
     const target = createNativeTarget({ probeDir: PROBE_DIR });
     // A handful of 32-bit values, incl. the extremes; a mix-up of push/pop widths or a lost
     // value shows as a different number.
