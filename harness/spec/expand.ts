@@ -440,10 +440,19 @@ function buildCase(
 
   // Signals.
   const actions: Record<number, 'default' | 'ignore' | 'record'> = {};
-  for (const [sn, act] of Object.entries((m.signals ?? {}) as Record<string, string>)) {
+  const restart: number[] = [];
+  type SigIn = string | { action: string; restart?: boolean | string };
+  for (const [sn, v] of Object.entries((m.signals ?? {}) as Record<string, SigIn>)) {
     const n = SIGNALS[sn as keyof typeof SIGNALS];
+    const act = typeof v === 'string' ? v : v.action;
     if ((sn === 'SIGKILL' || sn === 'SIGSTOP') && act !== 'default') fail(['signals', sn], `${sn} cannot be caught or ignored`, true);
     actions[n] = act as 'default' | 'ignore' | 'record';
+    if (typeof v !== 'string' && v.restart === true) {
+      // SA_RESTART is a sigaction flag: the probes set it with a handler or SIG_IGN; for the
+      // default action there is nothing to install it with (and nothing it would change).
+      if (act === 'default') fail(['signals', sn, 'restart'], `restart: true needs action record (a handler) or ignore; ${sn} is left at its default action, which SA_RESTART does not change`);
+      else restart.push(n);
+    }
   }
   const blocked: number[] = [];
   ((m.blocked ?? []) as string[]).forEach((sn, i) => {
@@ -599,7 +608,7 @@ function buildCase(
     flags: [...flags],
     memory,
     fds,
-    signals: { actions, blocked },
+    signals: { actions, blocked, ...(restart.length > 0 ? { restart } : {}) },
     ...(m.symbol !== undefined ? { symbol: String(m.symbol) } : {}),
     ...(vsyscallAddr !== undefined ? { vsyscallAddr } : {}),
     ...(placeNextIp !== undefined ? { placeNextIp } : {}),

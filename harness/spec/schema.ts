@@ -86,6 +86,14 @@ export const FdSchema = z.strictObject({
 
 const LocalName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
 const SignalNameOr = nameOr(names(SIGNALS));
+export const SIGNAL_ACTIONS = ['default', 'ignore', 'record'] as const;
+const SignalAction = nameOr(SIGNAL_ACTIONS);
+/** A case's disposition for one signal: the action alone, or `{action, restart}` where
+ *  `restart: true` installs it with SA_RESTART (arch/x86/kernel/signal.c handle_signal). */
+const SignalSetupSchema = z.union([
+  SignalAction,
+  z.strictObject({ action: SignalAction, restart: z.union([z.boolean(), Placeholder]).optional() }),
+]);
 
 // ---- seccomp and ptrace set-up (issue 7) ---------------------------------------------
 
@@ -278,7 +286,7 @@ const caseBody = {
   flags: z.array(nameOr(SETTABLE_FLAGS)).optional(),
   memory: z.record(LocalName, MemRegionSchema).optional(),
   fds: z.record(LocalName, FdSchema).optional(),
-  signals: z.partialRecord(z.enum(names(SIGNALS)), nameOr(['default', 'ignore', 'record'])).optional(),
+  signals: z.partialRecord(z.enum(names(SIGNALS)), SignalSetupSchema).optional(),
   blocked: z.array(SignalNameOr).optional(),
   symbol: z.string().optional(),
   vsyscall: IntLike.optional(),

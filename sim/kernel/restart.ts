@@ -10,8 +10,11 @@ import type { PtRegs } from './dispatch.js';
 import { DEFAULT_IGNORED, type Kernel } from './kernel.js';
 import { SIG_DFL, SIG_IGN, type Process } from './process.js';
 
-/** include/uapi/asm-generic/signal-defs.h */
+/** sa_flags bits: include/uapi/asm-generic/signal-defs.h (SA_RESTART), arch/x86/include/uapi/
+ *  asm/signal.h (SA_SIGINFO, SA_RESTORER). */
 export const SA_RESTART = 0x10000000n;
+export const SA_SIGINFO = 0x4n;
+export const SA_RESTORER = 0x04000000n;
 const RESTART = {
   SYS: -BigInt(ERRNO.ERESTARTSYS),
   NOINTR: -BigInt(ERRNO.ERESTARTNOINTR),

@@ -20,6 +20,7 @@ import { NotModelled } from './syscalls/types.js';
 import { SeccompState, type InstallResult } from './seccomp/filter.js';
 import { SECCOMP_FILTER_FLAG } from '../../harness/seccomp/uapi.js';
 import { attachTracer, tracerOf } from './ptrace.js';
+import { SA_RESTART, SA_RESTORER, SA_SIGINFO } from './restart.js';
 import { attachFtrace, ftraceEvents } from './ftrace.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
@@ -268,10 +269,14 @@ class CaseRun {
       p.mm.poke(at, bytes);
       this.bufs[m.name] = at;
     }
-    // Signal dispositions the probe installs for the case.
+    // Signal dispositions the probe installs for the case: SA_SIGINFO | SA_RESTORER (glibc's
+    // sigaction adds its restorer), plus SA_RESTART where the case asks for it, which
+    // handle_signal reads (sim/kernel/restart.ts).
+    const restart = new Set(c.signals.restart ?? []);
     for (const [sig, d] of Object.entries(c.signals.actions)) {
       const h = d === 'ignore' ? SIG_IGN : d === 'record' ? RECORD_HANDLER : 0n;
-      p.actions.set(Number(sig), { handler: h, flags: 0x4000004n, restorer: 0n, mask: 0n });
+      const flags = SA_SIGINFO | SA_RESTORER | (restart.has(Number(sig)) ? SA_RESTART : 0n);
+      p.actions.set(Number(sig), { handler: h, flags, restorer: 0n, mask: 0n });
     }
     for (const s of c.signals.blocked) p.blocked |= 1n << BigInt(s - 1);
   }
