@@ -38,6 +38,7 @@
 #include "vdso.h"
 #include "hex.h"
 #include "post.h"
+#include "hwbp.h"
 #include "include/sysabi_nr.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
@@ -177,6 +178,7 @@ struct pcase {
 	uint64_t vsys;
 	int has_nextip;
 	uint64_t nextip;
+	int hwbp; /* RT-04: 1 = an instruction breakpoint on next_ip (probes/hwbp.c) */
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	struct post_req post; /* after-call steps (probes/post.h) */
@@ -510,7 +512,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	}
 	/* TF: the CPU raises #DB after each instruction (si_code TRAP_TRACE, from DR6.BS;
 	 * arch/x86/kernel/traps.c). Count and resume, the flag stays set in the frame. */
-	if (sig == SIGTRAP && g_case_tf && si->si_code != SI_KERNEL && g_traps < TRAP_LIMIT) {
+	if (sig == SIGTRAP && g_case_tf && si->si_code != SI_KERNEL && si->si_code != TRAP_PERF && g_traps < TRAP_LIMIT) {
 		g_traps++;
 		return;
 	}
@@ -838,6 +840,10 @@ static int parse_case_line(struct pcase *c, char *line)
 		if (*e || r < 1 || r > 100000)
 			case_bad(c, "bad contend rounds", copy);
 		c->post.contend_rounds = (int)r;
+	} else if (strcmp(k, "hwbp") == 0 && nt == 2) { /* RT-04, probes/hwbp.c */
+		if (strcmp(t[1], "next_ip") != 0)
+			case_bad(c, "hwbp: the breakpoint can only be at next_ip", t[1]);
+		c->hwbp = 1;
 	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nextip))
 			case_bad(c, "bad nextip", copy);
@@ -1321,6 +1327,7 @@ static void run_inline(struct pcase *c)
 	struct placed pl = { .npages = 0 };
 	/* volatile: these live across the sigsetjmp below (C11 7.13.2.1). */
 	volatile int placed = 0;
+	volatile int hwbp_fd = -1; /* RT-04 breakpoint, armed right before the call */
 	volatile uint64_t entry_ip = 0, next_ip = 0;
 	const char *un = unsupported_reason(c);
 	if (un) {
@@ -1458,6 +1465,9 @@ static void run_inline(struct pcase *c)
 	}
 	volatile int faulted = 0;
 	uint64_t fsb = 0, gsb = 0;
+	/* RT-04 (probes/hwbp.c): before the filters, which could refuse perf_event_open. */
+	if (c->hwbp && (hwbp_fd = sysabi_hwbp_arm(next_ip, why, sizeof why)) < 0)
+		goto unsupported;
 	/* Filters last, so nothing of the set-up runs under them (only in a forked child:
 	 * main() never runs a case with filters in the probe itself). */
 	if (c->sc && sc_install) {
@@ -1509,6 +1519,8 @@ contend_again:
 			goto contend_again;
 		sysabi_contend_stop();
 	}
+	sysabi_hwbp_disarm(hwbp_fd);
+	hwbp_fd = -1;
 	fsb = read_fsbase();
 	restore_fsbase(fsb);
 	gsb = read_gsbase();
@@ -1657,6 +1669,8 @@ contend_again:
 		jb_kv_hex(b, &first, "at_sysinfo", (uint64_t)getauxval(AT_SYSINFO));
 	if (c->entry == E_VDSO_FN || c->entry == E_VDSO || c->entry == E_VSYSCALL)
 		jb_kv_hex(b, &first, "call_target", sysabi_ctl.call);
+	if (c->hwbp)
+		jb_kv_hex(b, &first, "breakpoint", next_ip);
 	if (c->post.contend_rounds) {
 		jb_kv_hex(b, &first, "contend_rounds", (uint64_t)contend_round);
 		jb_kv_hex(b, &first, "contend_cpu", (uint64_t)contend_cpu);
@@ -1673,6 +1687,7 @@ failed:
 	emit_simple(b, c->id, "error", why);
 	flush_obs(b);
 cleanup:
+	sysabi_hwbp_disarm(hwbp_fd);
 	if (g_in_child)
 		return; /* the process ends: the kernel unmaps and closes */
 	if (placed)
