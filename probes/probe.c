@@ -699,15 +699,44 @@ static void case_bad(struct pcase *c, const char *what, const char *line)
 		snprintf(c->bad, sizeof c->bad, "probe could not parse the case: %s in line \"%.120s\"", what, line);
 }
 
+/* Split a line in place at runs of spaces into at most max words; returns how many.
+ * strtok would do the same but keeps its position in a static variable: a page of .bss
+ * the probe then writes for every line, which after each fork is a copy-on-write fault
+ * in the probe (mm/memory.c: do_wp_page) for nothing. */
+static int split_words(char *s, char **t, int max)
+{
+	int n = 0;
+	for (;;) {
+		while (*s == ' ')
+			s++;
+		if (!*s || n == max)
+			return n;
+		t[n++] = s;
+		while (*s && *s != ' ')
+			s++;
+		if (*s)
+			*s++ = 0;
+	}
+}
+
+/* The words of a split line joined again, for an error message (only built on an error:
+ * copying every line up front cost more than the parsing). */
+static const char *join_words(char *buf, size_t cap, char *const *t, int nt)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < nt && n + 1 < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? " " : "", t[i]);
+	return buf;
+}
+
 /* One protocol line inside a case (after `case`). Returns 1 at `end`. */
 static int parse_case_line(struct pcase *c, char *line)
 {
-	char copy[256];
-	snprintf(copy, sizeof copy, "%s", line);
+	char copybuf[256];
 	char *t[16];
-	int nt = 0;
-	for (char *s = strtok(line, " "); s && nt < 16; s = strtok(0, " "))
-		t[nt++] = s;
+	int nt = split_words(line, t, 16);
+#define LINE_TEXT join_words(copybuf, sizeof copybuf, t, nt)
 	if (nt == 0)
 		return 0;
 	const char *k = t[0];
@@ -716,7 +745,7 @@ static int parse_case_line(struct pcase *c, char *line)
 	if (strcmp(k, "entry") == 0 && nt == 2) {
 		int e = lookup(ENTRY_NAMES, t[1]);
 		if (e < 0)
-			case_bad(c, "unknown entry", copy);
+			case_bad(c, "unknown entry", LINE_TEXT);
 		else
 			c->entry = (enum entry)e;
 	} else if (strcmp(k, "code") == 0 && nt == 2) {
@@ -725,36 +754,36 @@ static int parse_case_line(struct pcase *c, char *line)
 		else if (strcmp(t[1], "compat") == 0)
 			c->code64 = 0;
 		else
-			case_bad(c, "code must be 64 or compat", copy);
+			case_bad(c, "code must be 64 or compat", LINE_TEXT);
 	} else if (strcmp(k, "nr") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nr))
-			case_bad(c, "bad number", copy);
+			case_bad(c, "bad number", LINE_TEXT);
 	} else if (strcmp(k, "rflags") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->rflags))
-			case_bad(c, "bad rflags", copy);
+			case_bad(c, "bad rflags", LINE_TEXT);
 	} else if (strcmp(k, "isolate") == 0 && nt == 2) {
 		c->isolate = strcmp(t[1], "1") == 0;
 	} else if (strcmp(k, "timeout") == 0 && nt == 2) {
 		unsigned long ms;
 		if (!parse_uint(t[1], &ms) || ms == 0 || ms > 3600000)
-			case_bad(c, "timeout must be 1..3600000 ms", copy);
+			case_bad(c, "timeout must be 1..3600000 ms", LINE_TEXT);
 		else
 			c->timeout_ms = (unsigned)ms;
 	} else if (strcmp(k, "reg") == 0 && nt == 7) {
 		int i = reg_index(t[1]);
 		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->regs[i]))
-			case_bad(c, "bad register operand", copy);
+			case_bad(c, "bad register operand", LINE_TEXT);
 		else
 			c->regs_set |= 1u << i;
 	} else if (strcmp(k, "sret") == 0 && nt == 7) {
 		int i = sret_index(t[1]);
 		if (i < 0 || !parse_operand(t + 2, nt - 2, &c->sret[i]))
-			case_bad(c, "bad sigreturn register", copy);
+			case_bad(c, "bad sigreturn register", LINE_TEXT);
 		else
 			c->sret_set |= 1u << i;
 	} else if (strcmp(k, "mem") == 0 && nt == 9) {
 		if (c->nmem >= MAX_MEM) {
-			case_bad(c, "too many memory regions", copy);
+			case_bad(c, "too many memory regions", LINE_TEXT);
 			return 0;
 		}
 		struct region *m = &c->mem[c->nmem];
@@ -764,12 +793,12 @@ static int parse_case_line(struct pcase *c, char *line)
 		if (!pdecode(t[1], m->name, sizeof m->name) || !parse_uint(t[2], &size) || size == 0 || size > (64UL << 20) ||
 		    prot < 0 || place < 0 || !(strcmp(t[6], "0") == 0 || strcmp(t[6], "1") == 0) ||
 		    !parse_uint(t[7], &fill) || fill > 255 || !parse_hexdata(t[8], &m->hex)) {
-			case_bad(c, "bad memory region", copy);
+			case_bad(c, "bad memory region", LINE_TEXT);
 			return 0;
 		}
 		if (strcmp(t[5], "-") != 0) {
 			if (!parse_u64(t[5], &m->at)) {
-				case_bad(c, "bad region address", copy);
+				case_bad(c, "bad region address", LINE_TEXT);
 				return 0;
 			}
 			m->has_at = 1;
@@ -782,14 +811,14 @@ static int parse_case_line(struct pcase *c, char *line)
 		c->nmem++;
 	} else if (strcmp(k, "fd") == 0 && nt == 4) {
 		if (c->nfd >= MAX_FDS) {
-			case_bad(c, "too many fds", copy);
+			case_bad(c, "too many fds", LINE_TEXT);
 			return 0;
 		}
 		struct fdspec *f = &c->fds[c->nfd];
 		memset(f, 0, sizeof *f);
 		int kind = lookup(FD_NAMES, t[2]);
 		if (!pdecode(t[1], f->name, sizeof f->name) || kind < 0 || !parse_hexdata(t[3], &f->hex)) {
-			case_bad(c, "bad fd", copy);
+			case_bad(c, "bad fd", LINE_TEXT);
 			return 0;
 		}
 		f->kind = (enum fdkind)kind;
@@ -801,7 +830,7 @@ static int parse_case_line(struct pcase *c, char *line)
 		int d = lookup(DISP_NAMES, t[2]);
 		int restart = nt == 4 && strcmp(t[3], "restart") == 0;
 		if (!parse_uint(t[1], &s) || s < 1 || s >= NSIG_MAX || d <= 0 || (nt == 4 && (!restart || d == D_DEFAULT)))
-			case_bad(c, "bad signal disposition", copy);
+			case_bad(c, "bad signal disposition", LINE_TEXT);
 		else {
 			c->disp[s] = (enum disp)d, c->ndisp++;
 			if (restart)
@@ -810,35 +839,35 @@ static int parse_case_line(struct pcase *c, char *line)
 	} else if (strcmp(k, "block") == 0 && nt == 2) {
 		unsigned long s;
 		if (!parse_uint(t[1], &s) || s < 1 || s > 64)
-			case_bad(c, "bad blocked signal", copy);
+			case_bad(c, "bad blocked signal", LINE_TEXT);
 		else
 			c->blocked |= 1ULL << (s - 1);
 	} else if (strcmp(k, "symbol") == 0 && nt == 2) {
 		if (!pdecode(t[1], c->symbol, sizeof c->symbol))
-			case_bad(c, "bad symbol", copy);
+			case_bad(c, "bad symbol", LINE_TEXT);
 	} else if (strcmp(k, "vsyscall") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->vsys))
-			case_bad(c, "bad vsyscall address", copy);
+			case_bad(c, "bad vsyscall address", LINE_TEXT);
 		c->has_vsys = 1;
 	} else if (strcmp(k, "segs") == 0 && nt == 3) {
 		if (sysabi_post_parse_segs(&c->post, t[1], t[2]) < 0)
-			case_bad(c, "bad segs line", copy);
+			case_bad(c, "bad segs line", LINE_TEXT);
 	} else if (strcmp(k, "peek") == 0 && nt == 7) {
 		c->post.peek_seg = strcmp(t[1], "-") == 0 ? -1 : sysabi_post_seg_index(t[1]);
 		if ((c->post.peek_seg < 0 && strcmp(t[1], "-") != 0) || !parse_operand(t + 2, nt - 2, &c->peek_op))
-			case_bad(c, "bad peek line", copy);
+			case_bad(c, "bad peek line", LINE_TEXT);
 		c->post.has_peek = c->post.active = 1;
 	} else if (strcmp(k, "cstack") == 0 && nt == 2) { /* RG-06, probes/contend.c */
 		uint64_t v;
 		if (!parse_u64(t[1], &v) || v > 0xffffffffu)
-			case_bad(c, "bad cstack value", copy);
+			case_bad(c, "bad cstack value", LINE_TEXT);
 		c->post.cstack = (uint32_t)v;
 		c->post.has_cstack = c->post.active = 1;
 	} else if (strcmp(k, "contend") == 0 && nt == 2) {
 		char *e;
 		long r = strtol(t[1], &e, 10);
 		if (*e || r < 1 || r > 100000)
-			case_bad(c, "bad contend rounds", copy);
+			case_bad(c, "bad contend rounds", LINE_TEXT);
 		c->post.contend_rounds = (int)r;
 	} else if (strcmp(k, "hwbp") == 0 && nt == 2) { /* RT-04, probes/hwbp.c */
 		if (strcmp(t[1], "next_ip") != 0)
@@ -846,19 +875,20 @@ static int parse_case_line(struct pcase *c, char *line)
 		c->hwbp = 1;
 	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nextip))
-			case_bad(c, "bad nextip", copy);
+			case_bad(c, "bad nextip", LINE_TEXT);
 		c->has_nextip = 1;
 	} else {
 		const char *r = sc_parse_line ? sc_parse_line(&c->sc, t, nt) : 0;
 		if (!r)
 			r = pt_parse_line(&c->pt, t, nt);
 		if (!r)
-			case_bad(c, "unknown key or wrong field count", copy);
+			case_bad(c, "unknown key or wrong field count", LINE_TEXT);
 		else if (*r)
-			case_bad(c, r, copy);
+			case_bad(c, r, LINE_TEXT);
 	}
 	return 0;
 }
+#undef LINE_TEXT
 
 /* ------------------------------------------------------------------ case set-up */
 
@@ -1807,8 +1837,7 @@ static void child_exec(const struct pcase *c, int report_fd)
 	const char *w = getenv("SYSABI_EXEC_WRAPPER");
 	if (w && *w) {
 		snprintf(wrapper, sizeof wrapper, "%s", w);
-		for (char *tok = strtok(wrapper, " "); tok && n < 14; tok = strtok(0, " "))
-			argv[n++] = tok;
+		n = split_words(wrapper, argv, 14);
 	}
 	argv[n++] = g_exec_probe;
 	argv[n] = 0;
