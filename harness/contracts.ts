@@ -303,6 +303,15 @@ export interface Case {
    * the last round's; env.extra.contend_rounds says how many rounds ran.
    */
   contend?: { repeat: number };
+  /**
+   * RT-04: a hardware instruction breakpoint (a debug register with R/W = 00, Intel SDM Vol. 3B
+   * §18.2.4) armed on the case's own thread right before the entry and removed after it, on the
+   * instruction at `at` ('next_ip': the instruction the entry returns to). Natively it is a perf
+   * event (PERF_TYPE_BREAKPOINT, sigtrap): a hit is a SIGTRAP with si_code TRAP_PERF and si_addr
+   * = the breakpoint address, i.e. outcome `signal`. RF set by the return (IRET/ERETU from a
+   * frame with RF) suppresses it for one instruction; SYSRET always clears RF.
+   */
+  breakpoint?: { at: 'next_ip' };
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */

@@ -527,6 +527,13 @@ function buildCase(
     if (!r.ok || r.v < 1n || r.v > 100_000n) fail(p, `contend: the number of rounds is 1..100000, found ${String(raw)}`);
     else contend = { repeat: Number(r.v) };
   }
+  // RT-04: an instruction breakpoint on the return address (the only place the schema offers).
+  let breakpoint: Case['breakpoint'];
+  if (m.breakpoint !== undefined) {
+    const at = (m.breakpoint as { at: 'next_ip' }).at;
+    if (entry === 'exec') fail(['breakpoint'], 'breakpoint: an exec case has no instruction after an entry to break on (the new program replaces the probe, and remove_on_exec drops the breakpoint)');
+    else breakpoint = { at };
+  }
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (m.timeout_ms !== undefined) {
     const r = parseInt64(m.timeout_ms);
@@ -590,6 +597,9 @@ function buildCase(
   if (memory.some((r) => r.at !== undefined)) autoWhy.push('it maps memory at a fixed address');
   // The case process pins itself to one CPU and starts a busy sibling (RG-06).
   if (contend !== undefined) autoWhy.push('it runs under contention (CPU pinning, a busy sibling)');
+  // A hit is a SIGTRAP raised from the perf event's task work; a fresh process keeps a stray
+  // one (or a debug register left armed) away from the cases that follow.
+  if (breakpoint !== undefined) autoWhy.push('it arms a hardware breakpoint');
   let isolate = autoWhy.length > 0;
   if (m.isolate === true) isolate = true;
   if (m.isolate === false && autoWhy.length > 0) fail(['isolate'], `isolate: false is not possible here: ${autoWhy.join('; ')}`);
@@ -620,6 +630,7 @@ function buildCase(
     ...(peek !== undefined ? { peek } : {}),
     ...(compatStack !== undefined ? { compatStack } : {}),
     ...(contend !== undefined ? { contend } : {}),
+    ...(breakpoint !== undefined ? { breakpoint } : {}),
     isolate,
     timeoutMs,
   };

@@ -90,9 +90,12 @@ export const SIGNAL_ACTIONS = ['default', 'ignore', 'record'] as const;
 const SignalAction = nameOr(SIGNAL_ACTIONS);
 /** A case's disposition for one signal: the action alone, or `{action, restart}` where
  *  `restart: true` installs it with SA_RESTART (arch/x86/kernel/signal.c handle_signal). */
+// `action` is checked by the refinement rather than as a required key: a missing name inside
+// the name-or-placeholder union would otherwise read as 'unknown value "undefined"'.
 const SignalSetupSchema = z.union([
   SignalAction,
-  z.strictObject({ action: SignalAction, restart: z.union([z.boolean(), Placeholder]).optional() }),
+  z.strictObject({ action: SignalAction.optional(), restart: z.union([z.boolean(), Placeholder]).optional() })
+    .refine((o) => o.action !== undefined, { message: 'missing required key "action" (default, ignore or record)', path: ['action'] }),
 ]);
 
 // ---- seccomp and ptrace set-up (issue 7) ---------------------------------------------
@@ -275,6 +278,9 @@ export const ExpectSchema = z.strictObject({
 // ---- cases -------------------------------------------------------------------------
 
 /** Keys a case shares with `defaults` and `per_abi` overrides. */
+/** Where a case's hardware instruction breakpoint can be put (Case.breakpoint, RT-04). */
+export const BREAKPOINT_AT = ['next_ip'] as const;
+
 const caseBody = {
   entry: nameOr(ENTRIES).optional(),
   code: z.union([z.enum(['64', 'compat']), z.literal(64n), Placeholder]).optional(),
@@ -300,6 +306,8 @@ const caseBody = {
   // RG-06: push/pop this 32-bit value in compat code after the call; run under contention.
   compat_stack: IntLike.optional(),
   contend: z.union([IntLike, z.strictObject({ repeat: IntLike })]).optional(),
+  // RT-04: a hardware instruction breakpoint on the instruction the entry returns to.
+  breakpoint: z.strictObject({ at: z.enum(BREAKPOINT_AT) }).optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

@@ -125,6 +125,8 @@ export function encodeCase(c: Case): string {
   // RG-06 (probes/contend.c): the compat push/pop step and the contention rounds.
   if (c.compatStack !== undefined) l.push(`cstack ${h64(c.compatStack)}`);
   if (c.contend) l.push(`contend ${c.contend.repeat}`);
+  // RT-04 (probes/hwbp.c): an instruction breakpoint on the instruction the entry returns to.
+  if (c.breakpoint) l.push(`hwbp ${c.breakpoint.at}`);
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
   // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
   // SC-06: `filterx FLAGS NNP N HEX|null` when a filter is installed otherwise than by the
