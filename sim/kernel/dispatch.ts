@@ -154,6 +154,8 @@ function invoke(k: Kernel, regs: PtRegs, abi: Abi, row: SyscallRow | undefined, 
     forced: null,
     note: (t) => k.note(t),
     sleep: (ns) => sleepAndSwitch(k, ns),
+    regs,
+    cpu: k.cpu,
   };
   const r = impl.run(ctx, args);
   if (ctx.forced) k.forced = ctx.forced;

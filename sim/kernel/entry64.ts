@@ -71,11 +71,10 @@ export function sysretBlocker(regs: PtRegs): string | null {
 }
 
 /**
- * Run the kernel side after the CPU executed SYSCALL from 64-bit mode. `work` runs between
- * dispatch and exit (the caller's hook for sigreturn). Returns the CPU result of the exit
- * instruction; a fault at CPL 0 on IRET is reported to the caller as such.
+ * Run the kernel side after the CPU executed SYSCALL from 64-bit mode. Returns the CPU result of
+ * the exit instruction; a fault at CPL 0 on IRET is reported to the caller as such.
  */
-export function entrySyscall64(k: Kernel, work?: (regs: PtRegs) => void): { res: InsnResult; regs: PtRegs; via: string } {
+export function entrySyscall64(k: Kernel): { res: InsnResult; regs: PtRegs; via: string } {
   const cpu = k.cpu;
   if (cpu.traits.fred) return entryFred64(k);
   // entry_SYSCALL_64: SWAPGS, save the user RSP, switch to the task stack, push the frame
@@ -88,9 +87,7 @@ export function entrySyscall64(k: Kernel, work?: (regs: PtRegs) => void): { res:
   // Guarded: the text is built only when explaining (three bigint→hex conversions per case).
   if (k.steps) k.note(`entry_SYSCALL_64: pt_regs ip = rcx = 0x${regs.ip.toString(16)}, flags = r11 = 0x${regs.flags.toString(16)}, orig_ax = rax = 0x${regs.orig_ax.toString(16)}, ax = -ENOSYS`);
   k.flushCpuTrace();
-  // `work` stands in for the syscall body (rt_sigreturn restoring a signal frame).
-  if (work) work(regs);
-  else doSyscall64(k, regs);
+  doSyscall64(k, regs);
   syncSegments(k);
   if (k.p.exited || k.stop) return { res: { ok: true }, regs, via: 'none' };
   const blocker = sysretBlocker(regs);

@@ -44,6 +44,13 @@ export function entryInt80(k: Kernel): ExitResult {
   doSyscall32(k, regs);
   syncSegments(k);
   if (k.p.exited || k.stop) return { res: { ok: true }, regs, via: 'none' };
+  if (cpu.traits.fred) {
+    // Under FRED, int $0x80 is a software-interrupt event that fred_intx() hands to
+    // int80_emulation(); every return to ring 3 is ERETU (arch/x86/entry/entry_fred.c), which
+    // restores the whole frame and never nulls a data segment register as IRET can.
+    k.note('FRED: int $0x80 returns through ERETU');
+    return fredExit(k, regs);
+  }
   k.note('int $0x80 always returns through IRET');
   const res = iretToUser(k, regs);
   k.flushCpuTrace();

@@ -239,6 +239,14 @@ export class Kernel {
   raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint },
     sys?: { errno?: number; syscall?: number; arch?: number }): void {
     const info: SignalInfo = { signo, code, errno: sys?.errno ?? 0, regs: this.userRegs() };
+    // A 64-bit process's handler gets a struct sigcontext (uapi/asm/sigcontext.h): cs, gs, fs, ss
+    // selectors but no ds/es slot and no segment bases, so the ucontext reports none of them.
+    if (!this.p.is32) {
+      delete info.regs.ds;
+      delete info.regs.es;
+      delete info.regs.fs_base;
+      delete info.regs.gs_base;
+    }
     // A 64-bit process interrupted in compatibility mode still gets a 64-bit rt_sigframe
     // (arch/x86/kernel/signal_64.c: the frame follows the task's ABI, not CS), whose
     // sigcontext holds r8–r15 too.

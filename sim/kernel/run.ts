@@ -14,9 +14,10 @@ import type { InsnResult } from '../cpu/api.js';
 import { Process, nullFile, memFile, pipePair, SIG_IGN } from './process.js';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE_MAX, IA32_TASK_SIZE, pageDown, pageUp, isCanonical } from './mm.js';
 import { Kernel, RECORD_HANDLER } from './kernel.js';
-import { entrySyscall64, iretToUser, ptRegsFromCpu, syncSegments, sysretBlocker } from './entry64.js';
+import { entrySyscall64 } from './entry64.js';
 import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_compat.js';
 import { NotModelled } from './syscalls/types.js';
+import type { PtRegs } from './dispatch.js';
 import { SeccompState, type InstallResult } from './seccomp/filter.js';
 import { SECCOMP_FILTER_FLAG } from '../../harness/seccomp/uapi.js';
 import { attachTracer, tracerOf } from './ptrace.js';
@@ -26,6 +27,13 @@ import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
 import { push32, pop32 } from '../cpu/stack.js';
 import { GDT_INDEX } from '../cpu/linux.js';
+import { retireInstruction, type InsnBreakpoint } from '../cpu/debug.js';
+import { hwBreakpointUnsupported, userInsnBreakpoint } from './hw_breakpoint.js';
+import { RT32, RT64, UC, frameAddress, sigcontext32, sigcontext64, type SavedUser } from './sigframe.js';
+import { le as leBytesN } from './syscalls/types.js';
+
+/** Where the probe's 64-bit restorer executes its SYSCALL (in the handler page; see ptrace.ts). */
+const RESTORER64_SYSCALL = RECORD_HANDLER + 0x100n;
 
 const USER32_CS_INDEX = GDT_INDEX.USER32_CS;
 const USER_CS_INDEX = GDT_INDEX.USER_CS;
@@ -318,6 +326,12 @@ class CaseRun {
   run(): Observation {
     const { c, k } = this;
     if (this.installError) return { id: c.id, outcome: 'unsupported', reason: this.installError, before: {}, env: {} };
+    // RT-04: the case's instruction breakpoint goes in DR0 (perf's first free slot).
+    if (c.breakpoint) {
+      const why = hwBreakpointUnsupported(k);
+      if (why) return unsupported(c, why);
+      this.bps = [{ dr: 0, addr: this.nextIp }];
+    }
     if (c.abi !== 'i386') {
       k.vdso64Base = LAYOUT.vdso64;
       this.fixedMap(LAYOUT.vdso64, LAYOUT.vdso64 + VDSO64_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
@@ -389,6 +403,9 @@ class CaseRun {
     }
     return this.observe();
   }
+
+  /** Armed instruction breakpoints (Case.breakpoint, RT-04; sim/cpu/debug.ts). */
+  bps: InsnBreakpoint[] = [];
 
   /** Rounds of call and after-call steps that ran (Case.contend; env.extra.contend_rounds). */
   roundsRun = 0;
@@ -472,15 +489,15 @@ class CaseRun {
    * "bad IRET" fixup: it becomes a #GP from user mode with the frame's registers
    * (arch/x86/kernel/traps.c fixup_bad_iret) → SIGSEGV.
    */
-  private afterExit(res: InsnResult, regs: { ip: bigint } | null, fromLanding = false): void {
+  private afterExit(res: InsnResult, regs: PtRegs | null, fromLanding = false): void {
     const { k } = this;
     const cpu = k.cpu;
     if (k.p.exited || k.stop) return;
     if (!res.ok) {
       if (res.fault.cpl === 0) {
         k.note(`the exit instruction faulted in the kernel (${res.fault.why}); the kernel turns it into a user #GP`);
-        userState(cpu, this.code32 ? 'compat' : '64');
-        cpu.rip = regs?.ip ?? cpu.rip;
+        if (regs) this.badReturnFixup(regs);
+        else userState(cpu, this.code32 ? 'compat' : '64');
         return k.raise(SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n, { trapno: 13, err: BigInt(res.fault.errorCode) });
       }
       return k.userFault(res.fault, cpu.rip);
@@ -497,6 +514,32 @@ class CaseRun {
       if (!this.landingPad()) return;
     }
     this.afterReturn();
+  }
+
+  /**
+   * The exit instruction (IRET, or ERETU under FRED) faulted at CPL 0 on a user frame: the
+   * fault is reported as if user mode had raised it, with the registers of the frame that could
+   * not be returned to — fixup_bad_iret (arch/x86/kernel/traps.c) copies the IRET frame into a
+   * user-mode #GP frame; ex_handler_eretu (arch/x86/mm/extable.c) does the same for ERETU. The
+   * GPRs were already reloaded and GS.base is the user's (the exit swapped it before IRET/ERETU),
+   * and the data segments are as the exit left them; only ip, cs, flags, sp and ss come from
+   * pt_regs. The selectors are reported as the frame has them even when they are unusable.
+   */
+  private badReturnFixup(regs: PtRegs): void {
+    const cpu = this.k.cpu;
+    const cs = Number(regs.cs & 0xffffn);
+    const ss = Number(regs.ss & 0xffffn);
+    const csL = cpu.lookup(cs);
+    const ssL = cpu.lookup(ss);
+    if (csL.ok && csL.desc.kind === 'code') cpu.fillCache(cpu.seg.cs, cs, csL.desc);
+    else cpu.seg.cs.selector = cs;
+    if (ssL.ok && ssL.desc.kind === 'data') cpu.fillCache(cpu.seg.ss, ss, ssL.desc);
+    else cpu.seg.ss.selector = ss;
+    cpu.cpl = 3;
+    cpu.mode = csL.ok && csL.desc.kind === 'code' ? cpu.modeFromCs() : this.code32 ? 'compat' : 'long64';
+    cpu.rip = regs.ip;
+    cpu.gpr.rsp = regs.rsp;
+    cpu.rflags = regs.flags;
   }
 
   /** Back in user mode at cpu.rip: TF traps, pending signals, and the next fetch. */
@@ -516,12 +559,17 @@ class CaseRun {
     }
     k.deliverPending();
     if (k.stop) return;
+    // RT-04: a code breakpoint is checked before the fetch (SDM Vol. 3A Table 6-2: code
+    // breakpoint faults rank above faults from fetching the instruction).
+    if (this.bps.length > 0 && userInsnBreakpoint(k, this.bps)) return;
     // The next instruction is fetched from cpu.rip.
     if (cpu.mode === 'long64' && !isCanonical(cpu.rip)) {
       return k.userFault({ vector: 'GP', errorCode: 0, cpl: 3, why: 'non-canonical RIP' }, cpu.rip);
     }
     const f = this.p.mm.check(cpu.rip, 1, 3, 'x');
     if (f) return k.userFault({ vector: 'PF', errorCode: f.errorCode, cpl: 3, address: cpu.rip, why: 'instruction fetch' }, cpu.rip);
+    // It runs (the probe's jump back): RF, if the exit's frame set it, is cleared at its end.
+    retireInstruction(cpu);
   }
 
   /** int80_landing_pad: pop ebp; pop edx; pop ecx; ret — the vDSO's own epilogue. */
@@ -602,34 +650,82 @@ class CaseRun {
   }
 
   /**
-   * RT-01: a signal frame is built for a handler, the handler overwrites registers in it, and
-   * rt_sigreturn (restore_sigcontext, arch/x86/kernel/signal_64.c) loads them into pt_regs;
-   * the syscall exit then picks SYSRET or IRET from those values. 64-bit code only.
+   * Entry `sigreturn` (RT-01), as the probe does it: `int3` raises SIGTRAP; the kernel writes a
+   * signal frame on the user stack (x64_setup_rt_frame, arch/x86/kernel/signal_64.c, or
+   * ia32_setup_rt_frame, signal_32.c) and runs the probe's SA_SIGINFO handler; the handler
+   * overwrites the frame's registers with Case.sigreturn and returns into its restorer, whose
+   * rt_sigreturn is an ordinary system call: SYSCALL with rax = 15 (64-bit), or `int $0x80` with
+   * eax = 173 in the vDSO's __kernel_rt_sigreturn (ia32, no SA_RESTORER). The call reads the
+   * frame back from memory (sim/kernel/sigframe.ts) and the exit path of that entry — SYSRET or
+   * IRET, ERETU under FRED — decides what reaches user mode.
    */
   private sigreturn(): void {
     const { c, k } = this;
     const cpu = k.cpu;
-    if (this.code32) throw new NotModelled('sigreturn entry for 32-bit code');
-    const frame: Partial<Record<string, bigint>> = {};
-    for (const [r, o] of Object.entries(c.sigreturn ?? {})) frame[r] = this.resolve(o as Operand);
-    // The probe's handler runs rt_sigreturn: SYSCALL with rax = 15 from the restorer.
-    cpu.gpr.rax = 15n;
+    const is32 = this.code32;
+    if (is32 && !this.p.is32) throw new NotModelled('sigreturn entry from compatibility-mode code of a 64-bit process (its frame is a 64-bit one)');
+    if (this.c.abi === 'x32') throw new NotModelled('x32 rt_sigreturn (compat_sys_x32_rt_sigreturn, struct rt_sigframe_x32)');
+    const g = cpu.gpr;
+    // #BP is a trap: the saved ip is the instruction after int3, RF clear (SDM Vol. 3A 6.15).
+    const saved: SavedUser = {
+      gpr: { rax: g.rax, rbx: g.rbx, rcx: g.rcx, rdx: g.rdx, rsi: g.rsi, rdi: g.rdi, rbp: g.rbp, rsp: g.rsp,
+        r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15 },
+      rip: this.nextIp, rflags: cpu.rflags & ~RFLAGS.RF,
+      cs: cpu.seg.cs.selector, ss: cpu.seg.ss.selector, ds: cpu.seg.ds.selector, es: cpu.seg.es.selector,
+      // setup_sigcontext (64-bit) stores 0 for fs and gs; ia32 saves the live selectors.
+      fs: is32 ? cpu.seg.fs.selector : 0, gs: is32 ? cpu.seg.gs.selector : 0,
+      trapno: 3, err: 0n, mask: this.p.blocked,
+    };
+    // The handler's view: Case.sigreturn written into the frame's mcontext (probes/probe.c
+    // apply_sigreturn; a 64-bit sigcontext has no ds/es, so those are not written there).
+    const over: Partial<Record<string, bigint>> = {};
+    for (const [r, o] of Object.entries(c.sigreturn ?? {})) over[r] = this.resolve(o as Operand);
+    for (const r of GPRS64) if (over[r] !== undefined) saved.gpr[r] = over[r]!;
+    if (over.rip !== undefined) saved.rip = over.rip;
+    if (over.rflags !== undefined) saved.rflags = over.rflags;
+    for (const s of ['cs', 'ss', 'fs', 'gs', ...(is32 ? ['ds', 'es'] as const : [])] as const) {
+      if (over[s] !== undefined) saved[s] = Number(over[s]! & 0xffffn);
+    }
+    const size = is32 ? RT32.size : RT64.size;
+    const frame = frameAddress(g.rsp, size, is32);
+    const img = new Uint8Array(size);
+    if (is32) {
+      img.set(sigcontext32(saved), RT32.mcontext);
+      img.set(leBytesN(BigInt(SIGNALS.SIGTRAP), 4), RT32.sig);
+      img.set(leBytesN(saved.mask, 8), RT32.sigmask);
+    } else {
+      // frame_uc_flags: UC_SIGCONTEXT_SS, and UC_STRICT_RESTORE_SS for a 64-bit interrupted context.
+      img.set(leBytesN(UC.FP_XSTATE | UC.SIGCONTEXT_SS | UC.STRICT_RESTORE_SS, 8), RT64.ucFlags);
+      img.set(sigcontext64(saved), RT64.mcontext);
+      img.set(leBytesN(saved.mask, 8), RT64.sigmask);
+    }
+    if (!this.p.mm.copyToUser(frame, img)) {
+      throw new NotModelled(`the signal frame at 0x${frame.toString(16)} does not fit the simulated stack`);
+    }
+    k.note(`int3 → SIGTRAP: ${is32 ? 'ia32_setup_rt_frame' : 'x64_setup_rt_frame'} writes the frame at 0x${frame.toString(16)}; the handler rewrites ${Object.keys(over).join(', ') || 'nothing'} in it and returns to its restorer`);
+    // handle_signal (arch/x86/kernel/signal.c): the handler runs with DF, RF and TF clear; its
+    // `ret` pops pretcode, leaving sp just above it. The blocked mask gains the signal itself.
+    cpu.rflags &= ~(RFLAGS.DF | RFLAGS.RF | RFLAGS.TF);
+    this.p.blocked |= 1n << BigInt(SIGNALS.SIGTRAP - 1);
+    g.rsp = frame + (is32 ? 4n : 8n);
+    if (is32) {
+      if (k.vdso32Base === null) throw new NotModelled('ia32 sigreturn without a 32-bit vDSO');
+      // __kernel_rt_sigreturn (arch/x86/entry/vdso/vdso32/sigreturn.S): movl $173, %eax; int $0x80.
+      g.rax = 173n;
+      cpu.rip = k.vdso32Base + VDSO32.rtSigreturn + 5n;
+      const r = intn(cpu, 0x80, 2);
+      k.flushCpuTrace();
+      if (!r.ok) return k.userFault(r.fault, cpu.rip);
+      const ex = entryInt80(k);
+      return this.afterExit(ex.res, ex.regs);
+    }
+    // The probe's restorer (glibc __restore_rt): mov $15, %rax; syscall.
+    g.rax = 15n;
+    cpu.rip = RESTORER64_SYSCALL;
     const r = cpuSyscall(cpu, 2);
     k.flushCpuTrace();
-    if (!r.ok) return k.userFault(r.fault, this.entryIp);
-    const ex = entrySyscall64(k, (regs) => {
-      // The frame holds the interrupted state (the registers as loaded, rip = next_ip) with
-      // the case's overwrites. FIX_EFLAGS: only user-changeable flags come from the frame.
-      for (const g of GPRS64) regs[g] = frame[g] ?? this.before[g] ?? regs[g];
-      regs.ip = frame.rip ?? this.nextIp;
-      const FIX = RFLAGS.AC | RFLAGS.OF | RFLAGS.DF | RFLAGS.TF | RFLAGS.SF | RFLAGS.ZF | RFLAGS.AF | RFLAGS.PF | RFLAGS.CF | RFLAGS.NT | RFLAGS.RF;
-      const fl = frame.rflags ?? this.c.rflags;
-      regs.flags = (regs.flags & ~FIX) | (fl & FIX);
-      regs.cs = (frame.cs ?? BigInt(SELECTORS.USER_CS)) | 3n;
-      regs.ss = (frame.ss ?? BigInt(SELECTORS.USER_DS)) | 3n;
-      k.note(`rt_sigreturn: pt_regs ← frame (ip 0x${regs.ip.toString(16)}, flags 0x${regs.flags.toString(16)})`);
-    });
-    void iretToUser; void ptRegsFromCpu; void syncSegments; void sysretBlocker;
+    if (!r.ok) return k.userFault(r.fault, cpu.rip);
+    const ex = entrySyscall64(k);
     this.afterExit(ex.res, ex.regs);
   }
 
@@ -791,6 +887,7 @@ class CaseRun {
     };
     if (k.vdso32Base !== null) env.extra.at_sysinfo = k.vdso32Base + VDSO32.kernelVsyscall;
     if (c.contend) env.extra.contend_rounds = BigInt(this.roundsRun);
+    if (this.bps.length > 0) env.extra.breakpoint = this.bps[0]!.addr;
     const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
     const stop = k.stop;
     if (this.p.exited) {

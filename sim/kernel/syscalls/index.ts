@@ -8,5 +8,6 @@ import { TIME } from './time.js';
 import { MEM } from './mem.js';
 import { TLS } from './tls.js';
 import { WAIT } from './wait.js';
+import { SIGRETURN } from '../sigframe.js';
 
-export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT });
+export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT, ...SIGRETURN });

@@ -5,6 +5,8 @@
 import type { Profile } from '../../../harness/contracts.js';
 import { ERRNO, type ErrnoName } from '../../../abi/constants.js';
 import type { Process } from '../process.js';
+import type { PtRegs } from '../dispatch.js';
+import type { Cpu } from '../../cpu/state.js';
 
 /** The argument types a handler declares, per position (include/linux/syscalls.h __SC_CAST):
  *  i = int, u = unsigned int, l = long, L = unsigned long / size_t / pointer. */
@@ -26,6 +28,11 @@ export interface SysCtx {
   /** The task sleeps `ns` ns (TASK_INTERRUPTIBLE, woken by its timer) and is switched back in
    *  (sim/kernel/sched.ts); absent where no scheduler is attached (unit tests). */
   sleep?(ns: bigint): void;
+  /** The call's pt_regs and the CPU, for the calls that work on them directly (rt_sigreturn
+   *  rewrites pt_regs and reloads data segments: sim/kernel/sigframe.ts); absent in unit tests
+   *  that call a handler alone. */
+  regs?: PtRegs;
+  cpu?: Cpu;
 }
 
 export interface SyscallImpl {
