@@ -1763,38 +1763,74 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The forked child's own system calls, made right here instead of through glibc's
+ * wrappers: a freshly forked child has no page-table entries for the executable's text
+ * (kernel/fork.c copies none for a file mapping without anon_vma, mm/memory.c:
+ * vma_needs_copy), so every 64 KiB stretch of text it runs costs a fault (fault-around,
+ * mm/filemap.c: filemap_map_pages); the wrappers (prctl, dup2, setrlimit, alarm, syscall)
+ * sit in three more such stretches of libc than this file's code. No errno either: the
+ * caller looks at the -errno return where it matters. Numbers from <sys/syscall.h> carry
+ * the x32 bit in an x32 build. */
+static inline long kcall(long nr, unsigned long a, unsigned long b, unsigned long c, unsigned long d, unsigned long e)
+{
+#ifdef __x86_64__
+	/* SYSCALL: arguments in rdi, rsi, rdx, r10, r8; the CPU overwrites rcx and r11
+	 * (arch/x86/entry/entry_64.S). 64-bit registers even for x32, zero-extended. */
+	register unsigned long long r10 __asm__("r10") = d;
+	register unsigned long long r8 __asm__("r8") = e;
+	unsigned long long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((unsigned long long)nr), "D"((unsigned long long)a), "S"((unsigned long long)b),
+			   "d"((unsigned long long)c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return (long)ret;
+#else
+	/* int $0x80: ebx, ecx, edx, esi, edi (arch/x86/entry/entry_32.S); -fno-pie leaves ebx free. */
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "0"(nr), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e) : "memory");
+	return ret;
+#endif
+}
+
+/* The case's directory as a descriptor (fchdir: no path walk per case), set by casedir_ready. */
+static int g_casedir_fd = -1;
+
+/* Isolation of a case's process (forked child or CLONE_VM child), first thing it does.
+ * RLIMIT_CORE is not here: the probe set it to 0 for itself at start and every child
+ * inherits it (init_process). */
 static void child_setup(const struct pcase *c, const char *dir, int report_fd)
 {
 	g_in_child = 1;
 	/* The probe dying (the harness killed it) takes the child with it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, 0);
+	kcall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The probe keeps SIGCHLD blocked; the case starts with nothing blocked (kernel sigset: 8 bytes). */
+	uint64_t none = 0;
+	kcall(SYS_rt_sigprocmask, SIG_SETMASK, (uintptr_t)&none, 0, sizeof none, 0);
 	/* Nothing the case prints may reach the protocol stream: stdio goes to /dev/null
 	 * (the probe keeps one open; fd:null stays a separate descriptor). */
 	if (g_nullfd >= 0) {
-		dup2(g_nullfd, 0);
-		dup2(g_nullfd, 1);
-		dup2(g_nullfd, 2);
+		kcall(SYS_dup2, (unsigned)g_nullfd, 0, 0, 0, 0);
+		kcall(SYS_dup2, (unsigned)g_nullfd, 1, 0, 0, 0);
+		kcall(SYS_dup2, (unsigned)g_nullfd, 2, 0, 0, 0);
 	}
 	g_report_fd = report_fd;
+	/* prlimit64 on ourselves (pid 0): the same struct (two u64) on every ABI. */
 	unsigned secs = c->timeout_ms / 1000 + 1;
-	struct rlimit cpu = { secs, secs + 1 };
-	setrlimit(RLIMIT_CPU, &cpu);
-	struct rlimit core = { 0, 0 };
-	setrlimit(RLIMIT_CORE, &core);
-	/* Address space: plenty for the probe, not enough for a runaway case to hurt. */
-	struct rlimit as = { 1ULL << 30, 1ULL << 30 };
-	setrlimit(RLIMIT_AS, &as);
-	if (chdir(dir) != 0)
+	uint64_t cpu[2] = { secs, secs + 1 };
+	kcall(SYS_prlimit64, 0, RLIMIT_CPU, (uintptr_t)cpu, 0, 0);
+	/* Address space: plenty for the probe, not enough for a runaway case to hurt. Per
+	 * child, not once in the probe: under valgrind the probe's process is valgrind's too. */
+	uint64_t as[2] = { 1ULL << 30, 1ULL << 30 };
+	kcall(SYS_prlimit64, 0, RLIMIT_AS, (uintptr_t)as, 0, 0);
+	if ((g_casedir_fd >= 0 ? kcall(SYS_fchdir, (unsigned)g_casedir_fd, 0, 0, 0, 0) : kcall(SYS_chdir, (uintptr_t)dir, 0, 0, 0, 0)) != 0)
 		_exit(72);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* Backstop for the parent's poll timeout: SIGALRM's default action ends the child. */
-	alarm(secs + 1);
+	kcall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Backstop for the parent's timeout: SIGALRM's default action ends the child. */
+	kcall(SYS_alarm, secs + 1, 0, 0, 0, 0);
 	/* Single-threaded child: its tid is its pid; its parent is the probe. */
 	g_ppid = g_pid;
-	g_pid = g_tid = sysabi_self_pid = (uint64_t)getpid();
+	g_pid = g_tid = sysabi_self_pid = (uint64_t)kcall(SYS_getpid, 0, 0, 0, 0, 0);
 }
 
 static void child_signals(const struct pcase *c)
@@ -1876,7 +1912,6 @@ static void emit_exec_frame(const struct pcase *c, const struct sysabi_frame *f,
  * every case starts in an empty directory of its own without a mkdir per case (mkdir costs
  * more than the rest of the child's set-up on these VMs). Removed at exit. */
 static char g_casedir[1100];
-static int g_casedir_fd = -1;
 
 static void remove_casedir(void)
 {
@@ -2059,6 +2094,27 @@ static void vm_restore(const struct vm_saved *sv)
 	g_sigreturn_pending = 0;
 }
 
+/* Where the probe parses each case: memory shared with its children (MAP_SHARED), with the
+ * report buffer (g_shm) right behind it. Fork write-protects every private page of the
+ * probe, so parsing the next case into a private page cost the probe a copy-on-write fault
+ * per case (mm/memory.c: do_wp_page); a shared page keeps its writable entry. The child
+ * reads the case where the probe wrote it, and its first read there maps the neighbouring
+ * pages already in use (fault-around, mm/memory.c: do_read_fault), its report page among
+ * them, so the case costs the child no fault of its own. What a child writes into the case
+ * (the run-time fields of its regions and descriptors, map_region/open_fd) the probe never
+ * reads: the next case that has them sets them again. If the mapping fails the case lives
+ * in .bss and the report buffer is tried again later. */
+static struct pcase *case_area(void)
+{
+	static struct pcase fallback __attribute__((aligned(4096)));
+	size_t head = (sizeof(struct pcase) + 4095) & ~(size_t)4095;
+	char *m = mmap(0, head + SHM_REPORT_CAP, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return &fallback;
+	g_shm = (struct shm_report *)(m + head);
+	return (struct pcase *)m;
+}
+
 static void run_forked(struct pcase *c)
 {
 	char why0[512];
@@ -2109,7 +2165,9 @@ static void run_forked(struct pcase *c)
 		 * it does not otherwise touch. The child uses no threads, stdio streams or
 		 * malloc (the report is built in g_shm), and glibc's raise() asks the kernel
 		 * for the tid instead of trusting the cached one (nptl/pthread_kill.c). */
-		pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		pid = (pid_t)kcall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (pid < 0)
+			errno = -pid, pid = -1;
 	}
 	if (pid == 0) {
 		if (use_pipe) {
@@ -2137,7 +2195,7 @@ static void run_forked(struct pcase *c)
 		run_inline(c);
 		/* exit, not exit_group: seccomp strict mode allows only read, write, exit and
 		 * rt_sigreturn (SC-07), and this process has a single thread. */
-		syscall(SYS_exit, 0);
+		kcall(SYS_exit, 0, 0, 0, 0, 0);
 		_exit(0);
 	}
 	if (use_pipe)
@@ -2275,7 +2333,10 @@ static void run_forked(struct pcase *c)
 		jb_s(&g_out, "}\n");
 	}
 	free(events);
-	flush_obs(&g_out);
+	/* Only when something is left: flush_obs also stores len = 0, and that page of the
+	 * probe's (.data.sysabi_child) is write-protected after every fork. */
+	if (g_out.len)
+		flush_obs(&g_out);
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -2420,6 +2481,14 @@ static void init_process(char **argv)
 	g_uid = (uint64_t)getuid();
 	g_gid = (uint64_t)getgid();
 	g_nullfd = open("/dev/null", O_RDWR);
+	/* No core dumps, for the probe and (inherited: kernel/fork.c copies the rlimits into
+	 * every child's signal_struct) for every case's child, where the isolation asks for it;
+	 * set once here instead of once per child. Nothing loses by it in the probe: its
+	 * in-process faults are caught by its handlers and never dump, a crash of the probe is
+	 * reported by the harness from the exit status, and no case reads the probe's own
+	 * RLIMIT_CORE (soft and hard 0, as each child had them before). */
+	struct rlimit nocore = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &nocore);
 	/* qemu-user refuses a CLONE_VM child without CLONE_THREAD (EINVAL) and valgrind aborts
 	 * on one, so the wrapped targets (harness/targets/emulators.ts) turn that path off. */
 	g_no_clone_vm = getenv("SYSABI_NO_CLONE_VM") != NULL;
@@ -2462,7 +2531,7 @@ int main(int argc, char **argv)
 	if (rd == MAP_FAILED)
 		return 70;
 	madvise(rd, sizeof *rd, MADV_DONTFORK);
-	static struct pcase c __attribute__((aligned(4096)));
+	struct pcase *c = case_area();
 	char *line;
 	while ((line = next_line(rd))) {
 		if (line[0] == 0 || line[0] == '#')
@@ -2485,36 +2554,36 @@ int main(int argc, char **argv)
 			flush_obs(&g_out);
 			continue;
 		}
-		if (c.ndisp)
-			memset(c.disp, 0, sizeof c.disp);
-		memset(&c, 0, offsetof(struct pcase, regs));
-		c.code64 = CODE64;
-		c.rflags = 0x202;
-		c.timeout_ms = 5000;
-		c.entry = CODE64 ? E_SYSCALL : E_INT80;
-		if (!pdecode(line + 5, c.id, sizeof c.id))
-			case_bad(&c, "bad case id", line);
+		if (c->ndisp)
+			memset(c->disp, 0, sizeof c->disp);
+		memset(c, 0, offsetof(struct pcase, regs));
+		c->code64 = CODE64;
+		c->rflags = 0x202;
+		c->timeout_ms = 5000;
+		c->entry = CODE64 ? E_SYSCALL : E_INT80;
+		if (!pdecode(line + 5, c->id, sizeof c->id))
+			case_bad(c, "bad case id", line);
 		int ended = 0;
 		while ((line = next_line(rd))) {
-			if (parse_case_line(&c, line)) {
+			if (parse_case_line(c, line)) {
 				ended = 1;
 				break;
 			}
 		}
 		if (!ended)
-			case_bad(&c, "input ended inside the case", "");
-		if (c.bad[0]) {
-			emit_simple(&g_out, c.id, "error", c.bad);
+			case_bad(c, "input ended inside the case", "");
+		if (c->bad[0]) {
+			emit_simple(&g_out, c->id, "error", c->bad);
 			flush_obs(&g_out);
-		} else if (c.isolate || c.entry == E_EXEC || c.entry == E_SIGRETURN || c.blocked || c.sc || c.pt) {
-			run_forked(&c);
+		} else if (c->isolate || c->entry == E_EXEC || c->entry == E_SIGRETURN || c->blocked || c->sc || c->pt) {
+			run_forked(c);
 		} else {
-			if (c.ndisp)
-				run_forked(&c);
+			if (c->ndisp)
+				run_forked(c);
 			else
-				run_inline(&c);
+				run_inline(c);
 		}
-		case_free(&c);
+		case_free(c);
 		if (!ended)
 			break;
 	}
