@@ -144,6 +144,14 @@ export function iret(cpu: Cpu, size: 64 | 32): InsnResult {
     for (const s of ['es', 'fs', 'gs', 'ds'] as const) {
       const c = cpu.seg[s];
       const dataOrNc = !(c.s && (c.type & 0x8) !== 0 && (c.type & 0x4) !== 0);
+      // Intel's pseudo-code also zeroes a NULL selector whose RPL is not 0 ("IF SegmentSelector
+      // == NULL ... SegmentSelector <- 0"; the kernel's "x86/ia32: Leave NULL selector values 0~3
+      // as is" relies on it); AMD APM Vol. 3 IRET checks only DPL < CPL, so 1..3 survive there.
+      if (cpu.traits.vendor === 'intel' && c.selector !== 0 && (c.selector & 0xfffc) === 0) {
+        if (cpu.trace) cpu.note(insn, `${s.toUpperCase()} ← 0 (NULL selector ${hx(c.selector)})`);
+        c.selector = 0;
+        continue;
+      }
       if (!c.unusable && c.s && dataOrNc && c.dpl < rpl) {
         c.selector = 0;
         c.unusable = true;
