@@ -181,7 +181,10 @@ function rtSigreturn64(c: SysCtx): bigint {
 
 /**
  * The selector reload_segments writes (signal_32.c): RPL forced to 3, except that since the FRED
- * work (~v6.15, "x86/ia32: Leave NULL selector values 0~3 as is") the NULL selectors 0..3 are
+ * work (v6.15: "x86/ia32: Leave NULL selector values 0~3 unchanged", Xin Li, applied to tip
+ * x86/asm at the end of February 2025 next to the 6.14-rc fixes tags, so it reached mainline in the
+ * 6.15 merge window; the stable-rc logs show it backported to stable branches too, which a
+ * release gate cannot tell apart) the NULL selectors 0..3 are
  * left as written — before, a NULL 0 became 3, which IRET then zeroed on Intel, and which
  * ERETU (which never zeroes a segment register) would have shown.
  */
