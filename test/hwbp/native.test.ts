@@ -18,7 +18,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       ]);
       if (o!.outcome === 'unsupported') {
         t.match(o!.reason ?? '', /perf_event_open/, 'a refusal names the call and the errno');
-        t.skip(`this kernel refuses the breakpoint: ${o!.reason}`);
+        t.skip(`this kernel refuses the breakpoint: ${o!.reason}`, async () => {});
         return;
       }
       t.equal(o!.outcome, 'signal', o!.reason ?? '');
@@ -45,7 +45,7 @@ t.test('with TF set too, the perf SIGTRAP ends the case instead of being counted
         signals: { actions: { [SIGNALS.SIGTRAP]: 'record' }, blocked: [] } }),
     ]);
     if (o!.outcome === 'unsupported') {
-      t.skip(`this kernel refuses the breakpoint: ${o!.reason}`);
+      t.skip(`this kernel refuses the breakpoint: ${o!.reason}`, async () => {});
       return;
     }
     t.equal(o!.outcome, 'signal', o!.reason ?? '');
