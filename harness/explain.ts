@@ -125,7 +125,7 @@ export function explainCase(ec: ExpandedCase): string {
   }
   for (const f of c.fds) L.push(`Descriptor ${f.name}: ${f.kind === 'pipe' ? `a pipe (${f.name}.r, ${f.name}.w)` : f.kind}${f.hex ? ` holding ${f.hex.length / 2} bytes` : ''}.`);
   const acts = Object.entries(c.signals.actions);
-  if (acts.length) L.push(`Signal set-up: ${acts.map(([n, a]) => `${signalName(Number(n))} → ${a}`).join(', ')}.`);
+  if (acts.length) L.push(`Signal set-up: ${acts.map(([n, a]) => `${signalName(Number(n))} → ${a}${c.signals.restart?.includes(Number(n)) ? ' (SA_RESTART)' : ''}`).join(', ')}.`);
   if (c.signals.blocked.length) L.push(`Blocked during the call: ${c.signals.blocked.map(signalName).join(', ')}.`);
   if (c.sigreturn) L.push(`Signal frame edits: ${Object.entries(c.sigreturn).map(([r, o]) => `${r} = ${describeOperand(o!)}`).join(', ')}.`);
   if (c.placeNextIp !== undefined) L.push(`The entry instruction is placed so the next instruction is at ${hex(c.placeNextIp)}.`);
