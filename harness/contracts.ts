@@ -240,6 +240,18 @@ export interface FtraceEvent extends TraceEvent {
   ret?: bigint;
 }
 
+/** One set-up call of a case (Case.setup, docs/spec-language.md "Set-up calls"). */
+export interface SetupCall {
+  /** The syscall's name in the case ABI's table (for messages). */
+  name: string;
+  /** The number loaded into RAX/EAX (the x32 bit included for x32). */
+  nr: bigint;
+  /** Up to 6 arguments, for the ABI's argument registers (ARG_REGS) in order. */
+  args: Operand[];
+  /** The call must fail with exactly this errno; absent: it must not fail. */
+  expectErrno?: number;
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -312,6 +324,15 @@ export interface Case {
    * frame with RF) suppresses it for one instruction; SYSRET always clears RF.
    */
   breakpoint?: { at: 'next_ip' };
+  /**
+   * System calls made before the call under test, in order, each through the case ABI's native
+   * entry (x86_64 and x32: SYSCALL from 64-bit code; i386: int $0x80), with every other part of
+   * the case's set-up already done but before signals are blocked, filters installed or a tracer
+   * attached. They change the process (an LDT, a TLS entry, a base), so a case with them is
+   * isolated. A set-up call that fails (or does not fail with `expectErrno`) makes the case
+   * `error`: "set-up call N (name) returned -ERRNO".
+   */
+  setup?: SetupCall[];
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
