@@ -39,6 +39,7 @@
 #include "hex.h"
 #include "post.h"
 #include "hwbp.h"
+#include "setup.h"
 #include "include/sysabi_nr.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
@@ -181,6 +182,7 @@ struct pcase {
 	int hwbp; /* RT-04: 1 = an instruction breakpoint on next_ip (probes/hwbp.c) */
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
+	struct setup_req *setup; /* set-up calls before the entry (probes/setup.c) */
 	struct post_req post; /* after-call steps (probes/post.h) */
 	struct operand peek_op;
 	char symbol[128];
@@ -703,6 +705,8 @@ static void case_free(struct pcase *c)
 	c->sc = 0;
 	pt_free(c->pt);
 	c->pt = 0;
+	sysabi_setup_free(c->setup);
+	c->setup = 0;
 }
 
 static void case_bad(struct pcase *c, const char *what, const char *line)
@@ -740,6 +744,13 @@ static const char *join_words(char *buf, size_t cap, char *const *t, int nt)
 	for (int i = 0; i < nt && n + 1 < cap; i++)
 		n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? " " : "", t[i]);
 	return buf;
+}
+
+/* probes/setup.c keeps the operands of set-up calls without looking inside them. */
+_Static_assert(sizeof(struct operand) <= SETUP_OPERAND_BYTES, "SETUP_OPERAND_BYTES too small for struct operand");
+static int setup_parse_op(char **t, int nt, void *op)
+{
+	return parse_operand(t, nt, (struct operand *)op);
 }
 
 /* One protocol line inside a case (after `case`). Returns 1 at `end`. */
@@ -890,7 +901,9 @@ static int parse_case_line(struct pcase *c, char *line)
 			case_bad(c, "bad nextip", LINE_TEXT);
 		c->has_nextip = 1;
 	} else {
-		const char *r = sc_parse_line ? sc_parse_line(&c->sc, t, nt) : 0;
+		const char *r = sysabi_setup_parse(&c->setup, t, nt, setup_parse_op);
+		if (!r && sc_parse_line)
+			r = sc_parse_line(&c->sc, t, nt);
 		if (!r)
 			r = pt_parse_line(&c->pt, t, nt);
 		if (!r)
@@ -1361,6 +1374,11 @@ static const char *unsupported_reason(const struct pcase *c)
 	return 0;
 }
 
+static int setup_resolve(const void *c, const void *op, uint64_t *out, char *why, size_t whylen)
+{
+	return resolve((const struct pcase *)c, (const struct operand *)op, out, why, whylen);
+}
+
 /* Run one case in this process (or in the forked child); writes the observation line. */
 static void run_inline(struct pcase *c)
 {
@@ -1492,6 +1510,11 @@ static void run_inline(struct pcase *c)
 	}
 #endif
 
+	/* Set-up calls (probes/setup.c): with the regions, fds and operands ready, before signals
+	 * are blocked and any breakpoint, filter or tracer exists, so the case's own call is the
+	 * first those see. A set-up call that did not do what the case asked is an error. */
+	if (c->setup && sysabi_setup_run(c->setup, c, setup_resolve, why, sizeof why) < 0)
+		goto failed;
 	g_traps = 0;
 	g_ndelivered = 0;
 	g_case_tf = (c->rflags & 0x100) != 0;
@@ -2014,7 +2037,7 @@ static int g_no_clone_vm;
 #if defined(__x86_64__) && !defined(__ILP32__)
 static int shares_mm_safely(const struct pcase *c)
 {
-	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt ||
+	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt || c->setup ||
 	    c->post.active || c->post.contend_rounds || c->sret_set)
 		return 0;
 	/* Only literal and process-identity operands (no buffer, no unmapped page: finding

@@ -18,6 +18,7 @@ import { loadTags } from './tags.js';
 import { buildSeccomp } from './seccomp.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
+import { buildSetup } from './setup.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -534,6 +535,8 @@ function buildCase(
     if (entry === 'exec') fail(['breakpoint'], 'breakpoint: an exec case has no instruction after an entry to break on (the new program replaces the probe, and remove_on_exec drops the breakpoint)');
     else breakpoint = { at };
   }
+  // System calls made before the call under test (harness/spec/setup.ts).
+  const setup = buildSetup(m.setup, abi, entry, decls, fail);
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (m.timeout_ms !== undefined) {
     const r = parseInt64(m.timeout_ms);
@@ -600,6 +603,8 @@ function buildCase(
   // A hit is a SIGTRAP raised from the perf event's task work; a fresh process keeps a stray
   // one (or a debug register left armed) away from the cases that follow.
   if (breakpoint !== undefined) autoWhy.push('it arms a hardware breakpoint');
+  // An LDT, a TLS entry or a base written by a set-up call would outlive the case.
+  if (setup !== undefined) autoWhy.push('it makes set-up calls, which change the process');
   let isolate = autoWhy.length > 0;
   if (m.isolate === true) isolate = true;
   if (m.isolate === false && autoWhy.length > 0) fail(['isolate'], `isolate: false is not possible here: ${autoWhy.join('; ')}`);
@@ -631,6 +636,7 @@ function buildCase(
     ...(compatStack !== undefined ? { compatStack } : {}),
     ...(contend !== undefined ? { contend } : {}),
     ...(breakpoint !== undefined ? { breakpoint } : {}),
+    ...(setup !== undefined ? { setup } : {}),
     isolate,
     timeoutMs,
   };

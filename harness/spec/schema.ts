@@ -275,6 +275,18 @@ export const ExpectSchema = z.strictObject({
   any_of: z.array(ExpectAltSchema).min(1).optional(),
 });
 
+// ---- set-up calls ------------------------------------------------------------------
+
+/** At most this many set-up calls per case (the probes keep them in a fixed array). */
+export const MAX_SETUP_CALLS = 8;
+/** One system call made before the call under test: a name in the case ABI's table, its
+ *  arguments as input values, and optionally the errno it must fail with. */
+export const SetupCallSchema = z.strictObject({
+  call: z.string().min(1),
+  args: z.array(Value).max(6).optional(),
+  expect_errno: nameOr(names(ERRNO)).optional(),
+});
+
 // ---- cases -------------------------------------------------------------------------
 
 /** Keys a case shares with `defaults` and `per_abi` overrides. */
@@ -308,6 +320,8 @@ const caseBody = {
   contend: z.union([IntLike, z.strictObject({ repeat: IntLike })]).optional(),
   // RT-04: a hardware instruction breakpoint on the instruction the entry returns to.
   breakpoint: z.strictObject({ at: z.enum(BREAKPOINT_AT) }).optional(),
+  // System calls made before the call under test (harness/spec/setup.ts builds Case.setup).
+  setup: z.array(SetupCallSchema).min(1).max(MAX_SETUP_CALLS).optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),
