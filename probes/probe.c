@@ -1337,6 +1337,58 @@ struct shm_report {
 };
 static struct shm_report *g_shm;
 
+/* Observations of forked cases, held back and written to the harness several at a time.
+ * One write per case woke the harness once per case, and its per-wakeup work (event loop,
+ * stream, line split) cost it about as much CPU as the probe spent on the case, on the same
+ * two cores. Held back only as long as the probe is busy: everything is written before the
+ * probe reads more input (next_line), before any other output (flush_obs), before a
+ * tracer or pipe wait, when 32 KiB are waiting, and when a child takes more than 2 ms
+ * (wait_child) — the harness times each answer from the previous one. The buffer, its
+ * length included, is MADV_DONTFORK: the probe writes it after every fork without a
+ * copy-on-write fault, and no forked child has it. Only the probe's own code paths use it
+ * (flush_obs checks g_in_child; a CLONE_VM child sets that flag in memory it shares with
+ * the probe, which is why the queue functions themselves do not look at it). */
+struct outq {
+	size_t len;
+	char data[];
+};
+#define OUTQ_SIZE ((size_t)256 << 10)
+/* The protocol stream: the probe's stdout. Not g_report_fd, which a CLONE_VM child changes
+ * in memory it shares with the probe while the probe waits for it (wait_child flushes). */
+#define OUTQ_FD 1
+#define OUTQ_FLUSH_AT ((size_t)32 << 10)
+static struct outq *g_outq; /* 0: every observation is written at once */
+
+static int outq_pending(void)
+{
+	return g_outq && g_outq->len;
+}
+
+static void outq_flush(void)
+{
+	if (!outq_pending())
+		return;
+	size_t n = g_outq->len;
+	g_outq->len = 0;
+	if (write_all(OUTQ_FD, g_outq->data, n) < 0)
+		_exit(71); /* the harness went away */
+}
+
+/* Queue bytes of the output stream (in order with everything written before). */
+static void outq_add(const char *p, size_t n)
+{
+	if (!g_outq || n > OUTQ_SIZE - sizeof *g_outq - g_outq->len) {
+		outq_flush();
+		if (write_all(OUTQ_FD, p, n) < 0)
+			_exit(71);
+		return;
+	}
+	memcpy(g_outq->data + g_outq->len, p, n);
+	g_outq->len += n;
+	if (g_outq->len >= OUTQ_FLUSH_AT)
+		outq_flush();
+}
+
 static void flush_obs(struct jbuf *b)
 {
 	if (g_child_shm) {
@@ -1344,8 +1396,13 @@ static void flush_obs(struct jbuf *b)
 		g_shm->len = b->len;
 		return;
 	}
-	if (write_all(g_report_fd, b->p, b->len) < 0)
+	if (!g_in_child && outq_pending()) {
+		/* After what is held back, in one write when it fits. */
+		outq_add(b->p, b->len);
+		outq_flush();
+	} else if (write_all(g_report_fd, b->p, b->len) < 0) {
 		_exit(71); /* the harness went away */
+	}
 	b->len = 0;
 }
 
@@ -2009,8 +2066,12 @@ static int wait_child(pid_t pid, long long deadline, int *st)
 	for (;;) {
 		long long left = deadline - now_ms();
 		if (left > 0) {
-			struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
-			sigtimedwait(&chld, 0, &ts);
+			/* With observations held back, a nap of 2 ms first: a slow case must not
+			 * keep the earlier answers from the harness (see struct outq). */
+			long long nap = outq_pending() && left > 2 ? 2 : left;
+			struct timespec ts = { (time_t)(nap / 1000), (long)(nap % 1000) * 1000000L };
+			if (sigtimedwait(&chld, 0, &ts) < 0 && nap < left)
+				outq_flush();
 		}
 		pid_t r = waitpid(pid, st, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
@@ -2250,6 +2311,8 @@ static void run_forked(struct pcase *c)
 	}
 	struct jbuf rep = { 0, 0, 0 };
 	long long deadline = now_ms() + c->timeout_ms;
+	if (use_pipe || c->pt)
+		outq_flush(); /* these waits take their time: nothing held back meanwhile */
 	int timed_out = 0;
 	int st = 0;
 	char *events = 0, ptwhy[256] = "";
@@ -2329,11 +2392,12 @@ static void run_forked(struct pcase *c)
 		/* The child's own complete observation line, passed on as it is (with the
 		 * tracer's stops added before its closing brace). */
 		if (events && rep.len >= 2 && rep.p[rep.len - 2] == '}') {
-			if (write_all(g_report_fd, rep.p, rep.len - 2) < 0 || write_all(g_report_fd, ",\"events\":", 10) < 0 ||
-			    write_all(g_report_fd, events, strlen(events)) < 0 || write_all(g_report_fd, "}\n", 2) < 0)
-				_exit(71);
-		} else if (write_all(g_report_fd, rep.p, rep.len) < 0) {
-			_exit(71);
+			outq_add(rep.p, rep.len - 2);
+			outq_add(",\"events\":", 10);
+			outq_add(events, strlen(events));
+			outq_add("}\n", 2);
+		} else {
+			outq_add(rep.p, rep.len);
 		}
 	} else if (WIFSIGNALED(st)) {
 		int sig = WTERMSIG(st);
@@ -2498,6 +2562,7 @@ static char *next_line(struct linereader *r)
 				r->start = 0;
 			}
 		}
+		outq_flush(); /* never wait for input with answers held back */
 		ssize_t got = read(0, r->buf + r->end, sizeof r->buf - r->end);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -2572,16 +2637,21 @@ int main(int argc, char **argv)
 	if (rd == MAP_FAILED)
 		return 70;
 	madvise(rd, sizeof *rd, MADV_DONTFORK);
+	void *oq = mmap(0, OUTQ_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (oq != MAP_FAILED && madvise(oq, OUTQ_SIZE, MADV_DONTFORK) == 0)
+		g_outq = oq;
 	struct pcase *c = case_area();
 	char *line;
 	while ((line = next_line(rd))) {
 		if (line[0] == 0 || line[0] == '#')
 			continue;
 		if (strcmp(line, "info") == 0) {
+			outq_flush();
 			cmd_info();
 			continue;
 		}
 		if (strncmp(line, "peek ", 5) == 0) {
+			outq_flush();
 			cmd_peek(line + 5);
 			continue;
 		}
@@ -2619,14 +2689,19 @@ int main(int argc, char **argv)
 		} else if (c->isolate || c->entry == E_EXEC || c->entry == E_SIGRETURN || c->blocked || c->sc || c->pt) {
 			run_forked(c);
 		} else {
-			if (c->ndisp)
+			if (c->ndisp) {
 				run_forked(c);
-			else
+			} else {
+				/* An in-process case that hangs ends with the probe killed: nothing of
+				 * the earlier cases may still be held back then (struct outq). */
+				outq_flush();
 				run_inline(c);
+			}
 		}
 		case_free(c);
 		if (!ended)
 			break;
 	}
+	outq_flush();
 	return 0;
 }

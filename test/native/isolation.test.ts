@@ -192,3 +192,32 @@ t.test('after an in-process fault the probe keeps SIGCHLD blocked (its own mask,
   const SIGCHLD_BIT = 1n << 16n; // signal 17 is bit 16 of the sigset
   t.equal(u64At(r, 'm', 0) & SIGCHLD_BIT, SIGCHLD_BIT, 'SIGCHLD still blocked in the probe');
 });
+
+for (const [path, memory] of [['CLONE_VM child', [] as MemRegion[]], ['forked child', forcesFork]] as const) {
+  t.test(`${path}: answers held back for a batched write still reach the harness while a slow case runs`, { skip }, async (t) => {
+    // The probe writes forked cases' observations several at a time (struct outq); a case that
+    // takes long must not keep the earlier ones back: the harness times each answer from the
+    // previous one and would kill the probe (here after 100 + 300 ms) if the fast case's
+    // answer waited for the slow one's 1500 ms.
+    const arrived: number[] = [];
+    const t0 = Date.now();
+    const obs = await runProbeSession([probePath(PROBE_DIR, 'x86_64')], [
+      mkCase({ call: 'getpid', isolate: true, memory, timeoutMs: 100 }),
+      mkCase({ call: 'getpid', isolate: true, memory, timeoutMs: 100 }),
+      mkCase({ call: 'pause', isolate: true, memory, timeoutMs: 1500 }),
+    ], { graceMs: 300, onObservation: () => arrived.push(Date.now() - t0) });
+    t.same(obs.map((o) => o.outcome), ['returned', 'returned', 'timeout'], `found: ${obs.map((o) => `${o.outcome}${o.reason ? ` (${o.reason})` : ''}`).join('; ')}`);
+    t.ok(arrived[1]! < 1000, `the fast cases' answers arrived before the slow case ended (at ${arrived.join(', ')} ms)`);
+  });
+}
+
+t.test('answers held back for a batched write are written before an in-process case that hangs', { skip }, async (t) => {
+  // The harness kills the probe when an in-process case hangs (no answer within its limit plus
+  // the grace); the isolated case before it must have been answered by then, not lost with it.
+  const obs = await runProbeSession([probePath(PROBE_DIR, 'x86_64')], [
+    mkCase({ call: 'getpid', isolate: true, memory: forcesFork }),
+    mkCase({ call: 'pause', timeoutMs: 200 }),
+  ], { graceMs: 300 });
+  t.same(obs.map((o) => o.outcome), ['returned', 'timeout'], `found: ${obs.map((o) => `${o.outcome}${o.reason ? ` (${o.reason})` : ''}`).join('; ')}`);
+  t.match(obs[1]?.reason ?? '', /no answer within/, 'the hang was caught by the harness, after the first answer');
+});
