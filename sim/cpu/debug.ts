@@ -48,6 +48,26 @@ export function checkInsnBreakpoint(cpu: Cpu, bps: readonly InsnBreakpoint[]): I
   return { kind: 'hit', bp, dr6 };
 }
 
+/** DR6.BS (bit 14): the #DB came from single-stepping (SDM §18.2.3). */
+export const DR6_BS = 1n << 14n;
+
+/**
+ * TF was set when the instruction at RIP began and the instruction completed: a single-step #DB
+ * follows it (trap class, SDM Vol. 3B §18.3.1.4), reported with DR6.BS. Its place among the
+ * debug events of one instruction boundary is fixed by SDM Vol. 3A Table 6-2: an instruction
+ * breakpoint on the instruction (priority 7, a fault) is raised *before* the instruction runs, so
+ * when IRET/ERETU has just loaded TF (no trap follows the instruction that sets TF) a breakpoint
+ * on the return address comes first, and the step exists only if the instruction then runs
+ * (RF suppressed the breakpoint, or the handler resumed it with RF). BS is the highest-priority
+ * debug condition: when a step trap and another condition coincide, one #DB reports BS and the
+ * others' Bn bits together (§18.2.3).
+ */
+export function singleStepTrap(cpu: Cpu, at: bigint): bigint {
+  const dr6 = DR6_FIXED1 | DR6_BS;
+  if (cpu.trace) cpu.note('#DB', `TF was set while the instruction at ${hx(at)} ran → single-step #DB after it (trap: RIP = the next instruction), DR6 = ${hx(dr6)} (BS)`);
+  return dr6;
+}
+
 /**
  * The instruction at RIP completed: the CPU clears RF (SDM §18.3.1.1; only IRET, POPF and task
  * switches leave it as they loaded it, and none of those is the instruction a case returns to).
