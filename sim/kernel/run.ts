@@ -3,8 +3,9 @@
 // entry path, return to user mode, and report an Observation in the shape native probes give.
 // The simulator computes; it never sees a spec's expectations.
 
-import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo, SeccompSetup, SeccompInstallResult } from '../../harness/contracts.js';
-import { GPRS64 } from '../../harness/contracts.js';
+import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo, SeccompSetup, SeccompInstallResult, SetupCall } from '../../harness/contracts.js';
+import { ARG_REGS, GPRS64 } from '../../harness/contracts.js';
+import { setupFailure } from '../../harness/spec/setup.js';
 import { RFLAGS, SELECTORS, SIGNALS, SI_CODES, VSYSCALL_ADDR, GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 import { syscall as cpuSyscall } from '../cpu/syscall.js';
 import { sysenter as cpuSysenter } from '../cpu/sysenter.js';
@@ -127,6 +128,8 @@ class CaseRun {
     this.k.caseActions = { ...c.signals.actions };
     // RG-06: a busy sibling shares the task's CPU, so every sleep switches to it (sched.ts).
     this.k.contend = !!c.contend;
+    // Set-up calls (Case.setup) first, as the probe makes them: before any filter or tracer.
+    if (c.setup) this.runSetup(c.setup);
     if (c.seccomp) this.installSeccomp(c.seccomp, profile);
     // The case runs under a tracer (issue 7): its stops end up in Observation.events.
     if (c.ptrace) attachTracer(this.k, c.ptrace);
@@ -136,6 +139,49 @@ class CaseRun {
 
   /** Why the case cannot run here (a set-up the model does not have), if so. */
   installError: string | null = null;
+  /** Why a set-up call made the case an error ("set-up call N (name) returned -ERRNO"), if one did. */
+  setupError: string | null = null;
+
+  /**
+   * Case.setup: each call goes through the kernel's own entry path, as the probe makes it (probes/
+   * setup.c): SYSCALL from 64-bit code (x86_64, x32) or int $0x80 from 32-bit code (i386), with
+   * the number in RAX and the arguments in the ABI's registers, everything else zero. What the
+   * call changes (the LDT, TLS entries, bases, mappings) is the process's state the case's own
+   * call then meets; the registers are loaded afresh for the case afterwards (run()).
+   */
+  private runSetup(calls: readonly SetupCall[]): void {
+    const { k, c } = this;
+    const cpu = k.cpu;
+    const i386 = c.abi === 'i386';
+    const argRegs = ARG_REGS[i386 ? '32' : '64'];
+    const top = i386 ? LAYOUT.stackTop32 : LAYOUT.stackTop64;
+    for (const [i, s] of calls.entries()) {
+      k.syncTls();
+      userState(cpu, i386 ? 'compat' : '64');
+      for (const r of GPRS64) cpu.gpr[r] = 0n;
+      cpu.gpr.rsp = top - 0x1000n;
+      s.args.forEach((a, j) => { cpu.gpr[argRegs[j]!] = i386 ? this.resolve(a) & MASK32 : this.resolve(a); });
+      cpu.gpr.rax = s.nr;
+      // The probe's set-up code lives with its other code: the usual code page of the ABI.
+      cpu.rip = i386 ? LAYOUT.code32 : LAYOUT.code64;
+      cpu.rflags = RFLAGS.IF | RFLAGS.FIXED1;
+      k.note(`set-up call ${i + 1}: ${s.name} (nr ${s.nr}) through ${i386 ? 'int $0x80' : 'SYSCALL'}`);
+      const r = i386 ? intn(cpu, 0x80, 2) : cpuSyscall(cpu, 2);
+      k.flushCpuTrace();
+      if (!r.ok) throw new NotModelled(`set-up call ${i + 1} (${s.name}): the entry instruction faulted (${r.fault.why})`);
+      const ex = i386 ? entryInt80(k) : entrySyscall64(k);
+      k.flushCpuTrace();
+      if (!ex.res.ok || k.stop || k.forced || this.p.exited) {
+        this.setupError = `set-up call ${i + 1} (${s.name}) did not return to user mode`;
+        return;
+      }
+      const why = setupFailure(s, i, cpu.gpr.rax, i386 ? 32 : 64);
+      if (why) {
+        this.setupError = why;
+        return;
+      }
+    }
+  }
   /** Each seccomp install's result, in order (Observation.seccomp_install, SC-06). */
   installResults: SeccompInstallResult[] | null = null;
 
@@ -326,6 +372,7 @@ class CaseRun {
   run(): Observation {
     const { c, k } = this;
     if (this.installError) return { id: c.id, outcome: 'unsupported', reason: this.installError, before: {}, env: {} };
+    if (this.setupError) return { id: c.id, outcome: 'error', reason: this.setupError, before: {}, env: {} };
     // RT-04: the case's instruction breakpoint goes in DR0 (perf's first free slot).
     if (c.breakpoint) {
       const why = hwBreakpointUnsupported(k);

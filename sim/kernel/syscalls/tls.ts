@@ -19,6 +19,43 @@ const LDT_ENTRIES = 8192;
 /** read_default_ldt's size on CONFIG_X86_64 (ldt.c: `unsigned long size = 128`). */
 export const READ_DEFAULT_LDT_SIZE = 128n;
 const USER_DESC_SIZE = 16;
+/** LDT_ENTRY_SIZE: one descriptor (struct desc_struct). */
+const LDT_ENTRY_SIZE = 8;
+
+/**
+ * mm->context.ldt->nr_entries per process (arch/x86/kernel/ldt.c write_ldt): every write, a
+ * clearing one included, makes it max(entry_number + 1, old nr_entries); it never shrinks.
+ * Absent: the process has no LDT at all (mm->context.ldt NULL), which read_ldt answers with 0.
+ */
+const LDT_NR_ENTRIES = new WeakMap<object, number>();
+
+/** nr_entries of the process's LDT, or 0 when it has none. */
+export function ldtNrEntries(p: SysCtx['p']): number {
+  const n = p.ldt.size === 0 ? 0 : Math.max(...p.ldt.keys()) + 1;
+  return Math.max(n, LDT_NR_ENTRIES.get(p) ?? 0);
+}
+
+/**
+ * fill_ldt (arch/x86/include/asm/desc.h) as the 8 bytes of struct desc_struct that read_ldt
+ * copies out: limit 15..0, base 23..0, type (accessed bit set, "so it can be mapped RO"), S = 1,
+ * DPL 3, P = !seg_not_present, limit 19..16, AVL = useable, L = 0 (never set from user space),
+ * D/B = seg_32bit, G = limit_in_pages, base 31..24.
+ */
+export function fillLdtBytes(d: UserDesc): Uint8Array {
+  const b = new Uint8Array(LDT_ENTRY_SIZE);
+  const base = Number(d.base & 0xffffffffn);
+  const limit = d.limit & 0xfffff;
+  b[0] = limit & 0xff;
+  b[1] = (limit >> 8) & 0xff;
+  b[2] = base & 0xff;
+  b[3] = (base >>> 8) & 0xff;
+  b[4] = (base >>> 16) & 0xff;
+  const type = ((d.readExecOnly ? 0 : 1) << 1) | (d.contents << 2) | 1;
+  b[5] = type | 0x10 | (3 << 5) | (d.notPresent ? 0 : 0x80);
+  b[6] = ((limit >> 16) & 0xf) | (d.useable ? 0x10 : 0) | (d.seg32 ? 0x40 : 0) | (d.limitInPages ? 0x80 : 0);
+  b[7] = (base >>> 24) & 0xff;
+  return b;
+}
 
 export function decodeUserDesc(b: Uint8Array): UserDesc {
   const f = Number(rdLe(b, 12, 4));
@@ -120,7 +157,8 @@ export const TLS: Record<string, SyscallImpl> = {
         if (!put(c, uinfo!, le(BigInt(idx), 4))) return err('EFAULT');
       }
       if (idx < GDT_ENTRY_TLS_MIN || idx > GDT_ENTRY_TLS_MAX) return err('EINVAL');
-      c.p.tls[idx - GDT_ENTRY_TLS_MIN] = ldtEmpty(d) || ldtZero(d) ? null : { ...d, entry: idx };
+      // fill_ldt never sets the L bit (asm/desc.h), so get_thread_area reads lm back as 0.
+      c.p.tls[idx - GDT_ENTRY_TLS_MIN] = ldtEmpty(d) || ldtZero(d) ? null : { ...d, entry: idx, lm: false };
       c.p.segChanged = true;
       c.note(`set_thread_area: GDT[${idx}] (selector 0x${(idx * 8 + 3).toString(16)}) ← base 0x${d.base.toString(16)}`);
       return 0n;
@@ -151,11 +189,22 @@ export const TLS: Record<string, SyscallImpl> = {
 function modifyLdt(c: SysCtx, func: number, ptr: bigint, count: bigint): bigint {
   switch (func) {
     case 0: { // read_ldt
-      const n = c.p.ldt.size === 0 ? 0 : Math.max(...c.p.ldt.keys()) + 1;
-      const size = BigInt(n * 8);
-      const len = count < size ? count : size;
-      if (len === 0n) return 0n;
-      throw new NotModelled('modify_ldt read of a populated LDT');
+      // No LDT at all: 0, and nothing is written.
+      if (!LDT_NR_ENTRIES.has(c.p) && c.p.ldt.size === 0) return 0n;
+      // bytecount is clamped to the largest LDT (LDT_ENTRIES * LDT_ENTRY_SIZE = 64 KiB); the
+      // entries (nr_entries of them, gaps as zero descriptors) are copied, the rest of bytecount
+      // is zero-filled, and the result is bytecount: "pretend we read bytecount bytes".
+      const max = BigInt(LDT_ENTRIES * LDT_ENTRY_SIZE);
+      const n = count > max ? Number(max) : Number(count);
+      const out = new Uint8Array(n);
+      const entries = Math.min(ldtNrEntries(c.p) * LDT_ENTRY_SIZE, n);
+      for (let i = 0; i * LDT_ENTRY_SIZE < entries; i++) {
+        const d = c.p.ldt.get(i);
+        if (d) out.set(fillLdtBytes(d).subarray(0, Math.min(LDT_ENTRY_SIZE, entries - i * LDT_ENTRY_SIZE)), i * LDT_ENTRY_SIZE);
+      }
+      if (n === 0) return 0n;
+      c.note(`read_ldt: ${entries / LDT_ENTRY_SIZE} entr${entries === LDT_ENTRY_SIZE ? 'y' : 'ies'} copied, ${n - entries} bytes zero-filled`);
+      return put(c, ptr, out) ? BigInt(n) : err('EFAULT');
     }
     case 2: { // read_default_ldt (arch/x86/kernel/ldt.c): clears and returns up to 128 bytes
       // on a 64-bit kernel (5 descriptors' worth, 40, only under CONFIG_X86_32, not modelled).
@@ -171,8 +220,11 @@ function modifyLdt(c: SysCtx, func: number, ptr: bigint, count: bigint): bigint 
       const d = decodeUserDesc(b);
       if (d.entry < 0 || d.entry >= LDT_ENTRIES) return err('EINVAL');
       if (d.contents === 3 && (old || !d.notPresent)) return err('EINVAL');
+      // The LDT grows to hold the entry even when the write clears it (write_ldt: new_nr_entries).
+      LDT_NR_ENTRIES.set(c.p, Math.max(ldtNrEntries(c.p), d.entry + 1));
       if ((old && d.base === 0n && d.limit === 0) || ldtEmpty(d)) c.p.ldt.delete(d.entry);
-      else c.p.ldt.set(d.entry, d);
+      // fill_ldt drops lm; the old mode (func 1) also clears AVL ("if (oldmode) ldt.avl = 0").
+      else c.p.ldt.set(d.entry, { ...d, lm: false, useable: old ? false : d.useable });
       c.note(`modify_ldt: LDT[${d.entry}] (selector 0x${(d.entry * 8 + 7).toString(16)}) written`);
       return 0n;
     }
