@@ -20,6 +20,16 @@ import { ptraceEntry, tracerOf } from './ptrace.js';
 export function syscallTraceEnter(k: Kernel, regs: PtRegs, compat: boolean): boolean {
   // ptrace first (SYSCALL_WORK_SYSCALL_TRACE/EMU): the entry stop may change orig_ax.
   if (!ptraceEntry(k, regs, compat)) return false;
+  return secureComputing(k, regs, compat);
+}
+
+/**
+ * __secure_computing() on its own: the filters (and a SECCOMP_RET_TRACE stop) for the number in
+ * orig_ax. Returns false when the call must be skipped. Besides syscallTraceEnter, the vsyscall
+ * emulation calls it directly (arch/x86/entry/vsyscall/vsyscall_64.c emulate_vsyscall), with
+ * no ptrace syscall stops around it.
+ */
+export function secureComputing(k: Kernel, regs: PtRegs, compat: boolean): boolean {
   const sc = k.seccomp;
   if (!sc) return true;
   const tracer = tracerOf(k);

@@ -7,11 +7,13 @@
 // SIGSEGV (not -EFAULT), and the emulation ends by popping the return address.
 
 import type { Case } from '../../harness/contracts.js';
-import { ARG_REGS } from '../../harness/contracts.js';
+import { ARG_REGS, GPRS64 } from '../../harness/contracts.js';
 import { SIGNALS, SI_CODES, VSYSCALL_ADDR } from '../../abi/constants.js';
 import { HANDLERS } from './syscalls/index.js';
 import { NotModelled, type SysCtx } from './syscalls/types.js';
 import type { Kernel } from './kernel.js';
+import type { PtRegs } from './dispatch.js';
+import { secureComputing } from './trace.js';
 import { TASK_SIZE_MAX } from './mm.js';
 
 /** Exported symbols per ABI (vdso64.lds.S, vdsox32.lds.S, vdso32/vdso32.lds.S; ABI-FACTS VD-02). */
@@ -138,6 +140,33 @@ export function vsyscallCall(k: Kernel, c: Case, nextIp: bigint, after: () => vo
     if (!accessOk(args[i]!, size)) {
       k.note(`emulate_vsyscall: write_ok_or_segv(0x${args[i]!.toString(16)}, ${size}) fails access_ok → SIGSEGV SEGV_MAPERR`);
       return k.raise(SIGNALS.SIGSEGV, SI_CODES.SEGV_MAPERR, args[i]!, { trapno: 14, err: 6n });
+    }
+  }
+  // Seccomp runs next, on the slot's x86_64 number with regs->ip still the vsyscall address
+  // (emulate_vsyscall: orig_ax = nr, ax = -ENOSYS, __secure_computing). A filter or tracer
+  // that leaves another number (when the call is allowed) or moves ip gets the task killed
+  // with SIGSYS ("seccomp tried to change syscall nr or ip"); a skip (ERRNO, TRAP, a tracer's
+  // orig_ax -1) returns to the caller with rax as seccomp left it.
+  if (k.seccomp) {
+    const nr = BigInt([96, 201, 309][Number(slot)]!);
+    const regs: PtRegs = { ...cpu.gpr, orig_ax: nr, rax: BigInt.asUintN(64, -38n), ip: addr, cs: 0x33n, flags: cpu.rflags, ss: 0x2bn };
+    const run = secureComputing(k, regs, false);
+    if (k.stop) return;
+    if ((run && regs.orig_ax !== nr) || regs.ip !== addr) {
+      k.note('emulate_vsyscall: seccomp tried to change syscall nr or ip → force_exit_sig(SIGSYS)');
+      k.stop = { kind: 'killed', signal: SIGNALS.SIGSYS };
+      return;
+    }
+    for (const g of GPRS64) cpu.gpr[g] = regs[g];
+    if (!run) {
+      k.note(`emulate_vsyscall: seccomp skip requested → ret with rax 0x${regs.rax.toString(16)}`);
+      cpu.rip = new DataView(caller.buffer, caller.byteOffset).getBigUint64(0, true);
+      cpu.gpr.rsp += 8n;
+      if (k.forced) {
+        const f = k.forced;
+        return k.raise(f.signo, f.code, f.addr, { trapno: 0, err: 0n }, f);
+      }
+      return after();
     }
   }
   const r = impl.run(ctxFor(k, false, addr), args.slice(0, impl.args.length));
