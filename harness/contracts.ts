@@ -250,6 +250,9 @@ export interface SetupCall {
   args: Operand[];
   /** The call must fail with exactly this errno; absent: it must not fail. */
   expectErrno?: number;
+  /** 'int80': `int $0x80` from the 64-bit code of an x86_64 or x32 process (i386 table) instead
+   *  of the ABI's native entry. */
+  entry?: 'int80';
 }
 
 /** Everything a target needs to run one case — and no expectation. */

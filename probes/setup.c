@@ -17,9 +17,34 @@
 #if defined(__x86_64__)
 /* SYSCALL: number in RAX, arguments in RDI RSI RDX R10 R8 R9; the CPU writes RCX (return RIP)
  * and R11 (RFLAGS), arch/x86/entry/entry_64.S. Every register is 64 bits, also for x32. */
-static uint64_t native_call(uint64_t nr, const uint64_t *a)
+/* int $0x80 from 64-bit code: the i386 registers (arch/x86/entry/entry_64_compat.S,
+ * entry_INT80_compat); RBX and RBP saved by hand (RBP may be the frame pointer). RSI carries
+ * the array and is loaded last. */
+uint64_t sysabi_setup_int80_64(uint64_t nr, const uint64_t *a);
+__asm__(".text\n"
+	".globl sysabi_setup_int80_64\n"
+	".type sysabi_setup_int80_64, @function\n"
+	"sysabi_setup_int80_64:\n"
+	"	push %rbp\n"
+	"	push %rbx\n"
+	"	mov %rdi, %rax\n"
+	"	mov 0(%rsi), %rbx\n"
+	"	mov 8(%rsi), %rcx\n"
+	"	mov 16(%rsi), %rdx\n"
+	"	mov 32(%rsi), %rdi\n"
+	"	mov 40(%rsi), %rbp\n"
+	"	mov 24(%rsi), %rsi\n"
+	"	int $0x80\n"
+	"	pop %rbx\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size sysabi_setup_int80_64, .-sysabi_setup_int80_64\n");
+
+static uint64_t native_call(uint64_t nr, const uint64_t *a, int int80)
 {
 	uint64_t ret;
+	if (int80)
+		return sysabi_setup_int80_64(nr, a);
 	register uint64_t r10 __asm__("r10") = a[3];
 	register uint64_t r8 __asm__("r8") = a[4];
 	register uint64_t r9 __asm__("r9") = a[5];
@@ -58,8 +83,9 @@ __asm__(".text\n"
 	"	ret\n"
 	".size sysabi_setup_int80, .-sysabi_setup_int80\n");
 
-static uint64_t native_call(uint64_t nr, const uint64_t *a)
+static uint64_t native_call(uint64_t nr, const uint64_t *a, int int80)
 {
+	(void)int80; /* an i386 process enters with int $0x80 anyway */
 	uint32_t a32[6];
 	for (int i = 0; i < 6; i++)
 		a32[i] = (uint32_t)a[i];
@@ -84,8 +110,8 @@ const char *sysabi_setup_parse(struct setup_req **sp, char **t, int nt, setup_pa
 {
 	long i, j, e, na;
 	if (strcmp(t[0], "setup") == 0) {
-		if (nt != 6)
-			return "setup: expected `setup I NR NAME ERRNO NARGS`";
+		if (nt != 6 && !(nt == 7 && strcmp(t[6], "int80") == 0))
+			return "setup: expected `setup I NR NAME ERRNO NARGS [int80]`";
 		if (!*sp && !(*sp = calloc(1, sizeof **sp)))
 			return "setup: out of memory";
 		struct setup_req *s = *sp;
@@ -102,6 +128,7 @@ const char *sysabi_setup_parse(struct setup_req **sp, char **t, int nt, setup_pa
 		snprintf(c->name, sizeof c->name, "%s", t[3]);
 		c->expect_errno = (int)e;
 		c->nargs = (int)na;
+		c->int80 = nt == 7;
 		c->args_set = 0;
 		s->n++;
 		return "";
@@ -153,7 +180,7 @@ int sysabi_setup_run(const struct setup_req *s, const void *ctx, setup_resolve_f
 			if (resolve(ctx, c->op[j], &a[j], why, whylen) < 0)
 				return -1;
 		}
-		uint64_t r = native_call(c->nr, a);
+		uint64_t r = native_call(c->nr, a, c->int80);
 		int e = ret_errno(r);
 		if (e == c->expect_errno)
 			continue;

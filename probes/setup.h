@@ -14,6 +14,7 @@ struct setup_call {
 	uint64_t nr;
 	int expect_errno; /* 0: must not fail */
 	int nargs;
+	int int80; /* 1: int $0x80 from 64-bit code (x86_64, x32) instead of SYSCALL */
 	unsigned args_set; /* bit j: setarg j given */
 	char name[48];
 	_Alignas(8) unsigned char op[6][SETUP_OPERAND_BYTES];

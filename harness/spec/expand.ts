@@ -18,7 +18,7 @@ import { loadTags } from './tags.js';
 import { buildSeccomp } from './seccomp.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
-import { buildSetup } from './setup.js';
+import { buildSetup, setupNeedsIa32 } from './setup.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -552,6 +552,11 @@ function buildCase(
     ...(specReq.features ? { features: [...specReq.features] } : {}),
   };
   mergeRequires(requires, m.requires as RequiresInput | undefined, (k, msg) => fail(['requires', k], msg));
+  // int $0x80 from 64-bit code needs ia32 emulation: without it the case is a SKIP, not an error.
+  if (setupNeedsIa32(setup)) {
+    if (requires.ia32 === false) fail(['setup'], 'a set-up call uses entry int80, which needs ia32 emulation, but the case requires ia32: false');
+    else requires.ia32 = true;
+  }
 
   // Expectation.
   if (m.expect === undefined) {

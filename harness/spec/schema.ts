@@ -285,6 +285,8 @@ export const SetupCallSchema = z.strictObject({
   call: z.string().min(1),
   args: z.array(Value).max(6).optional(),
   expect_errno: nameOr(names(ERRNO)).optional(),
+  // x86_64/x32 only: `int $0x80` from 64-bit code (the i386 table) instead of SYSCALL.
+  entry: z.literal('int80').optional(),
 });
 
 // ---- cases -------------------------------------------------------------------------

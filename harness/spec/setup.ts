@@ -19,11 +19,17 @@ interface SetupInput {
   call: string;
   args?: unknown[];
   expect_errno?: string;
+  entry?: 'int80';
 }
 
-/** The entry instruction the set-up calls of an ABI's process use (its native one). */
-export function setupEntryOf(abi: Abi): 'syscall' | 'int80' {
-  return abi === 'i386' ? 'int80' : 'syscall';
+/** The entry instruction a set-up call uses: the ABI's native one unless it says int80. */
+export function setupEntryOf(abi: Abi, call: Pick<SetupCall, 'entry'>): 'syscall' | 'int80' {
+  return abi === 'i386' || call.entry === 'int80' ? 'int80' : 'syscall';
+}
+
+/** Whether a case's set-up needs ia32 emulation (int $0x80 from 64-bit code). */
+export function setupNeedsIa32(calls: readonly SetupCall[] | undefined): boolean {
+  return (calls ?? []).some((s) => s.entry === 'int80');
 }
 
 /**
@@ -39,17 +45,24 @@ export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, f
     fail(['setup'], 'setup: an exec case starts a fresh program, which keeps nothing a set-up call changed', true);
     return undefined;
   }
-  // The ABI's own table: x86_64 and x32 set-up calls are SYSCALLs from 64-bit code, i386 ones int $0x80.
-  const table: Abi = abi;
   const bits: 32 | 64 = abi === 'i386' ? 32 : 64;
   const out: SetupCall[] = [];
   let ok = true;
   list.forEach((s, i) => {
     const p: Path = ['setup', i];
+    // The ABI's own table: x86_64 and x32 set-up calls are SYSCALLs from 64-bit code, i386 ones
+    // int $0x80; `entry: int80` from 64-bit code is decoded with the i386 table (ABI-FACTS §4.2).
+    if (s.entry === 'int80' && abi === 'i386') {
+      fail([...p, 'entry'], `set-up call ${i + 1}: entry int80 is for x86_64 and x32 processes (int $0x80 from their 64-bit code); i386 set-up calls use int $0x80 already`, true);
+      ok = false;
+      return;
+    }
+    const table: Abi = s.entry === 'int80' ? 'i386' : abi;
     const row = lookupName(table, s.call);
     if (!row) {
       const elsewhere = ABIS.filter((a) => a !== table && lookupName(a, s.call));
-      fail([...p, 'call'], `set-up call ${i + 1}: unknown syscall "${s.call}" in the ${table} table (set-up calls use the case ABI's own table)` +
+      const why = s.entry === 'int80' ? 'int $0x80 is decoded with it' : "set-up calls use the case ABI's own table";
+      fail([...p, 'call'], `set-up call ${i + 1}: unknown syscall "${s.call}" in the ${table} table (${why})` +
         `${didYouMean(s.call, syscallNames(table))}${elsewhere.length ? `; it exists on ${elsewhere.join(', ')}` : ''}`);
       ok = false;
       return;
@@ -70,6 +83,7 @@ export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, f
     });
     const call: SetupCall = { name: s.call, nr: BigInt(row.nr), args: operands };
     if (s.expect_errno !== undefined) call.expectErrno = ERRNO[s.expect_errno as keyof typeof ERRNO];
+    if (s.entry === 'int80') call.entry = 'int80';
     out.push(call);
   });
   return ok ? out : undefined;

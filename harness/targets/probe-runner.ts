@@ -127,10 +127,10 @@ export function encodeCase(c: Case): string {
   if (c.contend) l.push(`contend ${c.contend.repeat}`);
   // RT-04 (probes/hwbp.c): an instruction breakpoint on the instruction the entry returns to.
   if (c.breakpoint) l.push(`hwbp ${c.breakpoint.at}`);
-  // Set-up calls (probes/setup.c): `setup I NR NAME ERRNO NARGS` (ERRNO 0: must not fail), then
-  // `setarg I J OPERAND` per argument.
+  // Set-up calls (probes/setup.c): `setup I NR NAME ERRNO NARGS [int80]` (ERRNO 0: must not
+  // fail; int80: from 64-bit code), then `setarg I J OPERAND` per argument.
   c.setup?.forEach((s, i) => {
-    l.push(`setup ${i} ${h64(s.nr)} ${pct(s.name)} ${s.expectErrno ?? 0} ${s.args.length}`);
+    l.push(`setup ${i} ${h64(s.nr)} ${pct(s.name)} ${s.expectErrno ?? 0} ${s.args.length}${s.entry ? ` ${s.entry}` : ''}`);
     s.args.forEach((a, j) => l.push(`setarg ${i} ${j} ${operand(a)}`));
   });
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per

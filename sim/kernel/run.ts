@@ -5,7 +5,7 @@
 
 import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo, SeccompSetup, SeccompInstallResult, SetupCall } from '../../harness/contracts.js';
 import { ARG_REGS, GPRS64 } from '../../harness/contracts.js';
-import { setupFailure } from '../../harness/spec/setup.js';
+import { setupEntryOf, setupFailure } from '../../harness/spec/setup.js';
 import { RFLAGS, SELECTORS, SIGNALS, SI_CODES, VSYSCALL_ADDR, GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 import { syscall as cpuSyscall } from '../cpu/syscall.js';
 import { sysenter as cpuSysenter } from '../cpu/sysenter.js';
@@ -156,20 +156,27 @@ class CaseRun {
     const argRegs = ARG_REGS[i386 ? '32' : '64'];
     const top = i386 ? LAYOUT.stackTop32 : LAYOUT.stackTop64;
     for (const [i, s] of calls.entries()) {
+      // `entry: int80` from the 64-bit code of an x86_64/x32 process: the i386 registers.
+      const int80 = setupEntryOf(c.abi, s) === 'int80';
+      const regsOf = int80 ? ARG_REGS['32'] : argRegs;
       k.syncTls();
       userState(cpu, i386 ? 'compat' : '64');
       for (const r of GPRS64) cpu.gpr[r] = 0n;
       cpu.gpr.rsp = top - 0x1000n;
-      s.args.forEach((a, j) => { cpu.gpr[argRegs[j]!] = i386 ? this.resolve(a) & MASK32 : this.resolve(a); });
+      s.args.forEach((a, j) => { cpu.gpr[regsOf[j]!] = i386 ? this.resolve(a) & MASK32 : this.resolve(a); });
       cpu.gpr.rax = s.nr;
       // The probe's set-up code lives with its other code: the usual code page of the ABI.
       cpu.rip = i386 ? LAYOUT.code32 : LAYOUT.code64;
       cpu.rflags = RFLAGS.IF | RFLAGS.FIXED1;
-      k.note(`set-up call ${i + 1}: ${s.name} (nr ${s.nr}) through ${i386 ? 'int $0x80' : 'SYSCALL'}`);
-      const r = i386 ? intn(cpu, 0x80, 2) : cpuSyscall(cpu, 2);
+      k.note(`set-up call ${i + 1}: ${s.name} (nr ${s.nr}) through ${int80 ? 'int $0x80' : 'SYSCALL'}`);
+      const r = int80 ? intn(cpu, 0x80, 2) : cpuSyscall(cpu, 2);
       k.flushCpuTrace();
-      if (!r.ok) throw new NotModelled(`set-up call ${i + 1} (${s.name}): the entry instruction faulted (${r.fault.why})`);
-      const ex = i386 ? entryInt80(k) : entrySyscall64(k);
+      if (!r.ok) {
+        // int $0x80 without ia32 emulation is a #GP (the IDT gate is absent): the case cannot start.
+        this.setupError = `set-up call ${i + 1} (${s.name}): the entry instruction faulted (${r.fault.why})`;
+        return;
+      }
+      const ex = int80 ? entryInt80(k) : entrySyscall64(k);
       k.flushCpuTrace();
       if (!ex.res.ok || k.stop || k.forced || this.p.exited) {
         this.setupError = `set-up call ${i + 1} (${s.name}) did not return to user mode`;
