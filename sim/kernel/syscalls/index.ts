@@ -8,6 +8,7 @@ import { TIME } from './time.js';
 import { MEM } from './mem.js';
 import { TLS } from './tls.js';
 import { WAIT } from './wait.js';
+import { VM_ACCESS } from './vm_access.js';
 import { SIGRETURN } from '../sigframe.js';
 
-export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT, ...SIGRETURN });
+export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT, ...VM_ACCESS, ...SIGRETURN });
