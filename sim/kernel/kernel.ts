@@ -294,8 +294,10 @@ export class Kernel {
       }
       case 'DB':
         return this.raise(SIGNALS.SIGTRAP, SI_CODES.TRAP_TRACE, at, { trapno: 1, err: 0n });
-      default: // #GP, #SS, #NP from user mode: SIGSEGV with SI_KERNEL and no address (do_general_protection)
-        return this.raise(f.vector === 'SS' ? SIGNALS.SIGBUS : SIGNALS.SIGSEGV, SI_CODES.SI_KERNEL, 0n,
+      // #GP from user mode: SIGSEGV (do_general_protection); #SS and #NP: SIGBUS (exc_stack_segment,
+      // exc_segment_not_present → do_error_trap(..., SIGBUS, 0, NULL)). All SI_KERNEL, no address.
+      default:
+        return this.raise(f.vector === 'GP' ? SIGNALS.SIGSEGV : SIGNALS.SIGBUS, SI_CODES.SI_KERNEL, 0n,
           { trapno: f.vector === 'GP' ? 13 : f.vector === 'SS' ? 12 : 11, err: BigInt(f.errorCode) });
     }
   }
