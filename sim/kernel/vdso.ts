@@ -15,6 +15,7 @@ import type { Kernel } from './kernel.js';
 import type { PtRegs } from './dispatch.js';
 import { secureComputing } from './trace.js';
 import { TASK_SIZE_MAX } from './mm.js';
+import { since } from '../profiles.js';
 
 /** Exported symbols per ABI (vdso64.lds.S, vdsox32.lds.S, vdso32/vdso32.lds.S; ABI-FACTS VD-02). */
 const SYMBOLS: Record<string, string[]> = {
@@ -57,9 +58,45 @@ const PTR_ARGS: Record<string, ReadonlyArray<{ arg: number; nullChecked: boolean
   getcpu: [{ arg: 0, nullChecked: true }, { arg: 1, nullChecked: true }],
 };
 
+/** v6.11: the 64-bit vDSO also exports getrandom/__vdso_getrandom (vdso64.lds.S; lib/vdso/getrandom.c). */
+const GETRANDOM_SYMBOLS = ['getrandom', '__vdso_getrandom'];
+
+/**
+ * __cvdso_getrandom(buffer, len, flags, opaque_state, opaque_len), C arguments in rdi rsi rdx
+ * rcx r8 (SysV ABI: the 4th is RCX, not the syscall convention's R10). opaque_len ~0UL with no
+ * buffer, length or flags is the parameter query: it stores struct vgetrandom_opaque_params
+ * (size_of_opaque_state, mmap_prot RW, mmap_flags MAP_DROPPABLE|MAP_ANONYMOUS, reserved[13]:
+ * 64 bytes) and returns 0. Anything without a state of the right size (or with unknown flags)
+ * falls back to the getrandom syscall; the sim never hands out a state, so every other call does.
+ */
+function vdsoGetrandom(k: Kernel, nextIp: bigint): bigint {
+  const g = k.cpu.gpr;
+  const [buf, len, flags, state, opaqueLen] = [g.rdi, g.rsi, g.rdx, g.rcx, g.r8];
+  if (opaqueLen === 0xffffffffffffffffn && buf === 0n && len === 0n && flags === 0n) {
+    const params = new Uint8Array(64);
+    const dv = new DataView(params.buffer);
+    // sizeof(struct vgetrandom_state) is the kernel's business; the sim reports a plausible one.
+    dv.setUint32(0, 144, true);
+    dv.setUint32(4, 0x3, true); // PROT_READ | PROT_WRITE
+    dv.setUint32(8, 0x28, true); // MAP_DROPPABLE (0x08) | MAP_ANONYMOUS (0x20)
+    if (k.p.mm.check(state, 64, 3, 'w')) throw new NotModelled('__vdso_getrandom parameter query into unwritable memory');
+    k.p.mm.poke(state, params);
+    return 0n;
+  }
+  k.note('__vdso_getrandom: no opaque state of the right size → getrandom syscall fallback');
+  return HANDLERS.sys_getrandom!.run(ctxFor(k, false, nextIp), [buf, len, BigInt.asUintN(32, flags)]);
+}
+
 export function vdsoCall(k: Kernel, c: Case, nextIp: bigint, after: () => void): void {
   const sym = c.symbol ?? '';
   const i386 = c.abi === 'i386';
+  if (c.abi === 'x86_64' && GETRANDOM_SYMBOLS.includes(sym) && since(k.profile, '6.11')) {
+    const r = vdsoGetrandom(k, nextIp);
+    k.note(`${sym} = ${r}`);
+    k.cpu.gpr.rax = BigInt.asUintN(64, r);
+    k.cpu.rip = nextIp;
+    return after();
+  }
   if (!SYMBOLS[c.abi]!.includes(sym)) {
     throw new NotModelled(`the ${c.abi} vDSO exports no symbol "${sym}" (it has ${SYMBOLS[c.abi]!.join(', ')})`);
   }
