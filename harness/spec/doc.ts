@@ -164,6 +164,55 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
   return [...out];
 }
 
+/**
+ * The keys of the map at `path`, split into required and optional, for "missing key" messages.
+ * Where the map is one of several object shapes (a union), only the shapes that have `key`
+ * count: they are the ones the author was writing.
+ */
+export function mapKeysAt(schema: z.ZodType, path: Path, key: string): { required: string[]; optional: string[] } {
+  const req = new Set<string>();
+  const opt = new Set<string>();
+  const walk = (s: unknown, i: number, depth: number): void => {
+    if (depth > 40) return;
+    const d = defOf(s);
+    switch (d.type) {
+      case 'optional': case 'nullable': case 'default': case 'readonly': case 'nonoptional': case 'catch':
+        return walk(d.innerType, i, depth + 1);
+      case 'lazy':
+        return walk((d.getter as () => unknown)(), i, depth + 1);
+      case 'pipe':
+        return walk(d.in, i, depth + 1);
+      case 'union':
+        for (const o of d.options as unknown[]) walk(o, i, depth + 1);
+        return;
+      case 'object': {
+        const shape = d.shape as Record<string, unknown>;
+        if (i < path.length) {
+          const next = shape[String(path[i])];
+          if (next) walk(next, i + 1, depth + 1);
+          return;
+        }
+        if (!(key in shape)) return;
+        for (const [k, v] of Object.entries(shape)) (defOf(v).type === 'optional' ? opt : req).add(k);
+        return;
+      }
+      case 'record':
+        if (i < path.length) walk(d.valueType, i + 1, depth + 1);
+        return;
+      case 'array':
+        if (i < path.length) walk(d.element, i + 1, depth + 1);
+        return;
+      case 'tuple':
+        if (i < path.length) walk((d.items as unknown[])[Number(path[i])], i + 1, depth + 1);
+        return;
+      default:
+        return;
+    }
+  };
+  walk(schema, 0, 0);
+  return { required: [...req], optional: [...opt].filter((k) => !req.has(k)) };
+}
+
 /** Enum values allowed at `path` (from every enum option of a union there). */
 export function enumValuesAt(schema: z.ZodType, path: Path): string[] {
   const out = new Set<string>();
@@ -220,9 +269,21 @@ function contextName(path: Path): string {
 
 type Issue = z.core.$ZodIssue;
 
+/** An issue that says the value is of the wrong kind for the branch altogether (a map where a
+ *  name was expected, a name where a map was): such a branch is not what the author wrote. */
+function wrongKind(i: Issue, found: unknown): boolean {
+  if (i.path.length !== 0) return false;
+  if (i.code === 'invalid_type') return true;
+  // An enum or literal branch offered a map or a list: zod says invalid_value, but the value
+  // was never a name.
+  if (i.code === 'invalid_value') return found !== null && typeof found === 'object';
+  if (i.code === 'invalid_union') return i.errors.length > 0 && i.errors.every((e) => e.every((j) => wrongKind(j, found)));
+  return false;
+}
+
 /** Rank a union branch's issues: lower means the value came closer to matching this branch. */
-function branchScore(issues: readonly Issue[]): number {
-  if (issues.every((i) => i.code === 'invalid_type' && i.path.length === 0)) return 1000;
+function branchScore(issues: readonly Issue[], found: unknown): number {
+  if (issues.every((i) => wrongKind(i, found))) return 1000;
   if (issues.every((i) => i.code === 'invalid_format' && i.path.length === 0)) return 500;
   return issues.length;
 }
@@ -241,10 +302,38 @@ export function zodErrors(
   const emit = (path: Path, msg: string, keyNode = false) =>
     out.push(errorAt(spec, toDocPath(path), msg + note, keyNode));
 
+  /** "missing required key "stop" in cases[0].ptrace.at[0] (expected one of: entry, exit,
+   *  seccomp); that map takes: stop (required), n, set, rewind, kill". */
+  const missingKeyMessage = (iss: Issue, path: Path, parent: Path): string => {
+    const key = String(path[path.length - 1]);
+    let exp: string;
+    const vals = iss.code === 'invalid_value' ? iss.values.map(String) : enumValuesAt(schema, path);
+    if (vals.length > 0) exp = `one of: ${oneOf(vals)}`;
+    else if (iss.code === 'invalid_type') exp = TYPE_WORDS[iss.expected] ?? iss.expected;
+    else if (iss.code === 'invalid_union') {
+      const types = [...new Set(iss.errors.flatMap((e) => e.map((i) => (i.code === 'invalid_type' ? TYPE_WORDS[i.expected] ?? i.expected : ''))).filter(Boolean))];
+      exp = types.length > 0 ? types.join(' or ') : 'a value';
+    } else exp = 'a value';
+    const { required, optional } = mapKeysAt(schema, parent, key);
+    const takes = [...required.map((k) => `${k} (required)`), ...optional];
+    const where = parent.length === 0 ? 'the spec' : showPath(parent);
+    return `missing required key "${key}" in ${where} (expected ${exp})${takes.length > 0 ? `; that map takes: ${oneOf(takes)}` : ''}`;
+  };
+
   const one = (iss: Issue, base: Path): void => {
     const path = [...base, ...(iss.path as (string | number)[])];
     const found = valueAt(data, path);
     const where = showPath(path);
+    // A required key that is absent: zod reports its *value* as wrong (undefined is not in an
+    // enum: 'unknown value "undefined"'), so say it where the author has to add it, at the map.
+    if (found === undefined && path.length > 0 && (iss.code === 'invalid_type' || iss.code === 'invalid_value' || iss.code === 'invalid_union' || iss.code === 'invalid_format')) {
+      const parent = path.slice(0, -1);
+      const map = valueAt(data, parent);
+      if (map !== null && typeof map === 'object' && !Array.isArray(map) && nodeAt(spec.doc, toDocPath(path)).missing) {
+        emit(parent, missingKeyMessage(iss, path, parent));
+        return;
+      }
+    }
     switch (iss.code) {
       case 'unrecognized_keys': {
         const known = knownKeysAt(schema, path);
@@ -255,25 +344,22 @@ export function zodErrors(
         return;
       }
       case 'invalid_type': {
-        const { missing } = nodeAt(spec.doc, toDocPath(path));
-        const exp = TYPE_WORDS[iss.expected] ?? iss.expected;
-        if (found === undefined && missing) {
-          emit(path.slice(0, -1), `missing required key "${String(path[path.length - 1])}" in ${contextName(path.slice(0, -1))} (expected ${exp})`);
-        } else {
-          emit(path, `${where}: expected ${exp}, found ${describeValue(found)}`);
-        }
+        // (A missing key was handled above.)
+        emit(path, `${where}: expected ${TYPE_WORDS[iss.expected] ?? iss.expected}, found ${describeValue(found)}`);
         return;
       }
       case 'invalid_value': {
         const kind = vocabulary(iss.values);
         const vals = iss.values.map(String);
+        // `key:` written with nothing after it: no value, rather than the name "null".
+        if (found === null) { emit(path, `${where}: has no value; expected one of: ${oneOf(vals)}`); return; }
         const f = typeof found === 'string' ? found : String(found);
         emit(path, `${where}: unknown ${kind} "${f}"${didYouMean(f, vals)}; expected one of: ${oneOf(vals)}`);
         return;
       }
       case 'invalid_union': {
         if (iss.errors.length === 0) { emit(path, `${where}: ${iss.message}`); return; }
-        const scored = iss.errors.map((e) => ({ e, s: branchScore(e) })).sort((a, b) => a.s - b.s);
+        const scored = iss.errors.map((e) => ({ e, s: branchScore(e, found) })).sort((a, b) => a.s - b.s);
         const best = scored[0]!;
         if (best.s >= 1000) {
           const exps = [...new Set(iss.errors.flatMap((e) => e.map((i) => (i.code === 'invalid_type' ? TYPE_WORDS[i.expected] ?? i.expected : ''))).filter(Boolean))];
