@@ -146,7 +146,12 @@ export function parsePtraceEvents(
     add('sig', e.sig as MatcherInput | undefined, [...p, 'sig'], 32, names.signal);
     add('event', e.event as MatcherInput | undefined, [...p, 'event'], 32);
     add('orig_rax', e.orig_rax as MatcherInput | undefined, [...p, 'orig_rax'], regBits, names.syscall);
-    for (const r of ['rax', 'rip', 'rsp'] as const) add(r, e[r] as MatcherInput | undefined, [...p, r], regBits);
+    // rax takes a syscall name too, resolved like orig_rax: a restarted call has the number back
+    // in ax (handle_signal / arch_do_signal_or_restart: ip -= 2, ax = orig_ax, arch/x86/kernel/
+    // signal.c) before the handler's frame is built, so the exit stop of that handler's
+    // rt_sigreturn shows it (entry and seccomp stops show -ENOSYS, the entry code's pt_regs->ax).
+    add('rax', e.rax as MatcherInput | undefined, [...p, 'rax'], regBits, names.syscall);
+    for (const r of ['rip', 'rsp'] as const) add(r, e[r] as MatcherInput | undefined, [...p, r], regBits);
     (e.args ?? []).forEach((v, j) => add(`args.${j}`, v, [...p, 'args', j], regBits));
     add('eventmsg', e.eventmsg as MatcherInput | undefined, [...p, 'eventmsg'], 64);
     const info = e.info ?? {};
