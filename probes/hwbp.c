@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 #include "hwbp.h"
+
+/* Far above any descriptor a case names (they are the lowest free numbers). */
+#define HWBP_FD_MIN 512
 
 static long perf_open(struct perf_event_attr *a)
 {
@@ -48,8 +52,17 @@ int sysabi_hwbp_arm(uint64_t addr, char *why, size_t whylen)
 		a.bp_len = 4;
 		fd = perf_open(&a);
 	}
-	if (fd >= 0)
+	if (fd >= 0) {
+		/* Armed after the case's descriptors exist, so the lowest free number may be one a
+		 * `closed` descriptor of the case named (probe.c FK_CLOSED): the call under test
+		 * would then close or use the breakpoint. Move it far above them. */
+		int hi = fcntl((int)fd, F_DUPFD_CLOEXEC, HWBP_FD_MIN);
+		if (hi >= 0) {
+			close((int)fd);
+			fd = hi;
+		}
 		return (int)fd;
+	}
 	int e = errno;
 	const char *hint = "";
 	switch (e) {

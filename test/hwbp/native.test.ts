@@ -55,3 +55,25 @@ t.test('with TF set too, the perf SIGTRAP ends the case instead of being counted
     await target.close?.();
   }
 });
+
+// A `closed` descriptor of the case is the lowest free number at set-up; the breakpoint's perf
+// fd is opened after it and must not land on that number, or close(fd:c) would close the
+// breakpoint instead of failing with EBADF (found by the §8.1–8.5 audit).
+t.test('a closed fd of the case is not the breakpoint\'s descriptor', { skip: nativeSkip('x86_64') }, async (t) => {
+  const target = createNativeTarget({ probeDir: PROBE_DIR });
+  try {
+    const [o] = await target.run([
+      mkCase({ call: 'close', breakpoint: { at: 'next_ip' }, isolate: true,
+        fds: [{ name: 'c', kind: 'closed', hex: '' }], regs: { rdi: { ref: 'fd', name: 'c' } } }),
+    ]);
+    if (o!.outcome === 'unsupported') {
+      t.skip(`this kernel refuses the breakpoint: ${o!.reason}`, async () => {});
+      return;
+    }
+    t.equal(o!.outcome, 'signal', 'the breakpoint still fires after close(fd:c)');
+    t.equal(o!.signal?.code, SI_CODES.TRAP_PERF);
+    t.equal(o!.signal?.regs.rax, BigInt.asUintN(64, -9n), 'close of the closed descriptor fails with EBADF');
+  } finally {
+    await target.close?.();
+  }
+});
