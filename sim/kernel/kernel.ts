@@ -341,11 +341,12 @@ export class Kernel {
 }
 
 /** fill_ldt (arch/x86/include/asm/desc.h): a struct user_desc as the descriptor the CPU loads;
- *  null for an empty slot. */
+ *  null for an empty slot. fill_ldt never sets L ("Don't allow setting of the lm bit"), so a
+ *  stored user_desc's lm cannot reach the descriptor. */
 function descFromUser(u: UserDesc | null): Descriptor {
   return u
     ? { kind: u.contents >= 2 ? 'code' : 'data', base: u.base, limit: u.limit & 0xfffff,
       type: (u.contents << 2) | (u.readExecOnly ? 0 : 2) | 1, dpl: 3, present: !u.notPresent,
-      l: u.lm, db: u.seg32, g: u.limitInPages }
+      l: false, db: u.seg32, g: u.limitInPages }
     : { kind: 'null', base: 0n, limit: 0, type: 0, dpl: 0, present: false, l: false, db: false, g: false };
 }
