@@ -22,6 +22,9 @@ import { buildSetup, setupNeedsIa32 } from './setup.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
+/** The SysV x86_64 C calling convention's argument registers (vdso_fn calls). */
+const C_ARG_REGS_64: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
+
 export type { ExpandedCase, Expectation, Matcher, Requires, SpecMeta } from './types.js';
 
 /** Per-case time limit when the spec gives none (docs/spec-language.md). */
@@ -316,7 +319,10 @@ function buildCase(
   const bits: 32 | 64 = code === 'compat' ? 32 : 64;
   // int $0x80, SYSENTER and 32-bit code are decoded with the i386 table (ABI-FACTS §4.2).
   const tableAbi: Abi = entry === 'int80' || entry === 'sysenter' || entry === 'vdso' || code === 'compat' ? 'i386' : abi;
-  const argRegs = tableAbi === 'i386' ? ARG_REGS['32'] : ARG_REGS['64'];
+  // A 64-bit vdso_fn is a C call: SysV passes the 4th argument in RCX, where the syscall
+  // convention uses R10 (SYSCALL itself overwrites RCX). The i386 probe pushes ebx..ebp as
+  // the cdecl arguments, so the 32-bit list already is the C order.
+  const argRegs = tableAbi === 'i386' ? ARG_REGS['32'] : entry === 'vdso_fn' ? C_ARG_REGS_64 : ARG_REGS['64'];
   const visible: readonly Gpr[] = abi === 'i386' ? GPRS32 : GPRS64;
   const widthOf = (r: RegName): 16 | 32 | 64 =>
     (SEGS as readonly string[]).includes(r) ? 16 : r === 'fs_base' || r === 'gs_base' ? 64

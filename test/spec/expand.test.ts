@@ -255,3 +255,21 @@ t.test('slugs', async (t) => {
   t.equal(slugify('Getpid, with  a Sentinel!'), 'getpid-with-a-sentinel');
   t.equal(slugify('nr 0x40000027'), 'nr-0x40000027');
 });
+
+t.test('vdso_fn args are the C function\'s: the 4th in RCX on 64-bit code, cdecl order on i386', async (t) => {
+  const { cases, errors } = inline(`cases:
+  - name: five args
+    abi: [x86_64, i386]
+    entry: vdso_fn
+    symbol: __vdso_clock_gettime
+    args: [1, 2, 3, 4, 5]
+    expect: { ret: 0 }
+`);
+  t.same(errors, []);
+  const c64 = cases.find((c) => c.case.abi === 'x86_64')!.case;
+  t.same([c64.regs.rdi, c64.regs.rsi, c64.regs.rdx, c64.regs.rcx, c64.regs.r8], [1n, 2n, 3n, 4n, 5n].map((lit) => ({ lit })));
+  t.equal(c64.regs.r10, undefined, 'R10 (the syscall convention\'s 4th) is not an argument of a C call');
+  const c32 = cases.find((c) => c.case.abi === 'i386')!.case;
+  t.same([c32.regs.rbx, c32.regs.rcx, c32.regs.rdx, c32.regs.rsi, c32.regs.rdi], [1n, 2n, 3n, 4n, 5n].map((lit) => ({ lit })),
+    'i386: ebx..edi, which the probe pushes as the cdecl arguments');
+});
