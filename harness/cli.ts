@@ -223,7 +223,11 @@ async function cmdRun(args: string[]): Promise<number> {
       'probe-dir': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
-    RUN_HELP,
+    // A usage error prints this before the registry is loaded (kept lazy for start-up time):
+    // the lists are named, not filled in.
+    RUN_HELP.replace('${DEFAULT_TARGETS}', '                        (listed by sysabi run --help)')
+      .replace('${SIM_PROFILES}', '                                       (listed by sysabi run --help)')
+      .replaceAll('${DEFAULT_SIM}', 'the default profile'),
   );
   const registry = await import('./targets/registry.js');
   await import('./targets/emulators.js'); // registers qemu, valgrind, gvisor, exec:CMD
