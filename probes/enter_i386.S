@@ -86,6 +86,8 @@ sysabi_resume:
 	pushl $0x202		/* IF and bit 1 only: no DF/AC/TF/NT left for the C code */
 	popfl
 	/* A child made by the case (fork/vfork/clone, eax 0) leaves without running C code. */
+	testl $CTL_F_MAYFORK, sysabi_ctl+CTL_FLAGS
+	jz 2f
 	cmpl $0, sysabi_ctl+CTL_AFTER+FR_RAX
 	jne 2f
 	movl $SYSABI_NR_getpid, %eax

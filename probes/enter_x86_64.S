@@ -101,9 +101,12 @@ sysabi_resume:
 	 * not run with DF (string ops backwards), AC (unaligned accesses fault) or TF set. */
 	pushq $0x202
 	popfq
-	/* A case that forked returns here twice. The new process (rax 0) must not run the
+	/* A case that forked returns here twice (CTL_F_MAYFORK: the C side knows which calls can).
+	 * The new process (rax 0) must not run the
 	 * probe's C code: after vfork it would scribble on the stack the suspended parent is
 	 * about to use. Registers are stored, so rax/rcx/r11 are free for a getpid. */
+	testl $CTL_F_MAYFORK, sysabi_ctl+CTL_FLAGS(%rip)
+	jz 2f
 	cmpq $0, sysabi_ctl+CTL_AFTER+FR_RAX(%rip)
 	jne 2f
 	movl $SYSABI_NR_getpid, %eax

@@ -50,6 +50,7 @@
 
 #define CTL_F_RSP 1     /* load in.rsp (the case set rsp); otherwise keep the probe's stack */
 #define CTL_F_STACKARGS 2 /* i386 vdso_fn: push ebx..ebp as six cdecl stack arguments */
+#define CTL_F_MAYFORK 4  /* the call may return 0 in a new process: sysabi_resume checks the pid */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
