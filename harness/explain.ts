@@ -127,6 +127,7 @@ export function explainCase(ec: ExpandedCase): string {
   const acts = Object.entries(c.signals.actions);
   if (acts.length) L.push(`Signal set-up: ${acts.map(([n, a]) => `${signalName(Number(n))} → ${a}${c.signals.restart?.includes(Number(n)) ? ' (SA_RESTART)' : ''}`).join(', ')}.`);
   if (c.signals.blocked.length) L.push(`Blocked during the call: ${c.signals.blocked.map(signalName).join(', ')}.`);
+  (c.setup ?? []).forEach((s, i) => L.push(`Set-up call ${i + 1}, before the call under test${s.entry === 'int80' ? ' (int $0x80)' : ''}: ${s.name}(${s.args.map(describeOperand).join(', ')}), which must ${s.expectErrno === undefined ? 'not fail' : `fail with errno ${s.expectErrno}`}.`));
   if (c.sigreturn) L.push(`Signal frame edits: ${Object.entries(c.sigreturn).map(([r, o]) => `${r} = ${describeOperand(o!)}`).join(', ')}.`);
   if (c.placeNextIp !== undefined) L.push(`The entry instruction is placed so the next instruction is at ${hex(c.placeNextIp)}.`);
   L.push(`Runs ${c.isolate ? 'in a forked child (isolated)' : 'in the probe process'}; time limit ${c.timeoutMs} ms.`);
