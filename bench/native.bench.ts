@@ -10,8 +10,8 @@
 // the machine) each round measures CPU time and page faults of the probe alone on the
 // fork-path cases read from a file, next to fork_loop's (bench/baseline/cpu_of.c: wait4's
 // rusage, children included), which the load disturbs much less.
-// One warm-up round runs first and is not counted: the harness's first runs are slower
-// (V8 has not compiled its hot paths yet; measured 2–3× on the first two rounds).
+// One warm-up round runs first and is not counted: in earlier runs the first rounds were
+// often the slowest (V8 compiling the harness's hot paths, the probe's pages cold).
 // Run: node --import tsx bench/native.bench.ts [--quick] [--fork-only]
 //   --fork-only skips the in-process half (for work on the forked path; less load on a shared machine).
 

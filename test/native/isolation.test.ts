@@ -2,7 +2,8 @@
 // process per case, a time limit, RLIMIT_CPU/AS/CORE, a private working directory,
 // PR_SET_NO_NEW_PRIVS, output kept out of the protocol stream; for both ways the probe
 // starts such a child (a CLONE_VM child for pointer-free calls like getpid, a fork for the
-// rest), and the probe's own state intact afterwards.
+// rest), and the probe's own state intact afterwards; and that answers the probe holds back
+// to write several at once still reach the harness before a slow or hanging case.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
