@@ -46,8 +46,10 @@ export const ARG_REGS: Record<'64' | '32', readonly Gpr[]> = {
  * - sigreturn: deliver a signal, overwrite the saved frame with Case.sigreturn, return through
  *             rt_sigreturn (how RT-01 reaches a non-canonical RIP).
  * - exec:     start a fresh static program and report its very first register state (RG-07).
+ * - none:     no system call: a `nop` stands where the entry instruction would be (RT-03, the
+ *             single-step trap of an ordinary instruction); Case.nr is loaded but means nothing.
  */
-export const ENTRIES = ['syscall', 'int80', 'sysenter', 'vdso', 'vdso_fn', 'vsyscall', 'sigreturn', 'exec'] as const;
+export const ENTRIES = ['syscall', 'int80', 'sysenter', 'vdso', 'vdso_fn', 'vsyscall', 'sigreturn', 'exec', 'none'] as const;
 export type Entry = (typeof ENTRIES)[number];
 
 /** CPU mode the entry instruction runs in: a 64-bit process may far-call into 32-bit code. */
@@ -255,6 +257,23 @@ export interface SetupCall {
   entry?: 'int80';
 }
 
+/**
+ * A user instruction run right before the entry instruction, in the case's own context (its
+ * registers and flags loaded), in order (Case.before; docs/spec-language.md "Instructions
+ * before the entry"). The closed list is the FSGSBASE group (Intel SDM Vol. 2A RDFSBASE/
+ * RDGSBASE, Vol. 2D WRFSBASE/WRGSBASE): 64-bit mode only, #UD unless CR4.FSGSBASE (Linux 5.9+).
+ */
+export const BEFORE_INSNS = ['wrfsbase', 'wrgsbase', 'rdfsbase', 'rdgsbase'] as const;
+export type BeforeInsnName = (typeof BEFORE_INSNS)[number];
+export interface BeforeInsn {
+  insn: BeforeInsnName;
+  /** The register operand: the source of WR*BASE, the destination of RD*BASE. */
+  reg?: Gpr;
+  /** WR*BASE only, instead of `reg`: write this value (the target stages it without
+   *  changing any case register). */
+  value?: bigint;
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -336,6 +355,10 @@ export interface Case {
    * `error`: "set-up call N (name) returned -ERRNO".
    */
   setup?: SetupCall[];
+  /** User instructions run right before the entry instruction, after every other set-up, with
+   *  the case's registers and RFLAGS (TF included) already loaded. Implies isolate: they may
+   *  leave a base the probe itself depends on (glibc's FS) changed. */
+  before?: BeforeInsn[];
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
