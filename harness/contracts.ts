@@ -380,6 +380,27 @@ export interface SignalInfo {
   /** Trap number and error code from the sigcontext, where known. */
   trapno?: number;
   err?: bigint;
+  /**
+   * RFLAGS the handler itself ran with on entry (its first instruction's PUSHF), as opposed to
+   * `regs.rflags`, the interrupted context the frame saved (SS-02: handle_signal in
+   * arch/x86/kernel/signal.c clears DF, RF and TF for the handler only). System flags only
+   * (TF DF IF AC NT ...): the arithmetic flags are whatever the kernel's exit left. Absent where
+   * the target does not know it.
+   */
+  handler_rflags?: bigint;
+}
+
+/** How many single-step traps Observation.trap_log keeps (the first ones; `traps` counts all). */
+export const TRAP_LOG_MAX = 64;
+
+/** One single-step SIGTRAP of a TF case (Observation.trap_log). */
+export interface TrapHit {
+  /** Where it hit: the RIP the #DB trap frame saved, i.e. the instruction after the one that
+   *  ran with TF. Absent where the target does not know it (the simulator's trap after the
+   *  instruction at next_ip, which lies in the target's own code). */
+  ip?: bigint;
+  /** RFLAGS the trap's handler ran with on entry (see SignalInfo.handler_rflags). */
+  handler_rflags?: bigint;
 }
 
 /** Facts that expectations may name through `$` symbols. */
@@ -426,6 +447,9 @@ export interface Observation {
   signal?: SignalInfo;
   /** Number of SIGTRAPs (single-step traps) delivered while the case ran with TF. */
   traps?: number;
+  /** The first TRAP_LOG_MAX of those traps, in order: where each hit and the flags its handler
+   *  ran with. Natively it includes the probe's own instructions around the entry. */
+  trap_log?: TrapHit[];
   /** Signals delivered to 'record' handlers, in order. */
   delivered?: SignalInfo[];
   exit?: { code?: number; signal?: number };
