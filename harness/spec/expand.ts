@@ -19,6 +19,7 @@ import { buildSeccomp } from './seccomp.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
+import { buildBefore } from './before.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -543,6 +544,8 @@ function buildCase(
   }
   // System calls made before the call under test (harness/spec/setup.ts).
   const setup = buildSetup(m.setup, abi, entry, decls, fail);
+  // FSGSBASE instructions right before the entry (harness/spec/before.ts).
+  const before = buildBefore(m.before, abi, code, entry, fail);
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (m.timeout_ms !== undefined) {
     const r = parseInt64(m.timeout_ms);
@@ -616,6 +619,8 @@ function buildCase(
   if (breakpoint !== undefined) autoWhy.push('it arms a hardware breakpoint');
   // An LDT, a TLS entry or a base written by a set-up call would outlive the case.
   if (setup !== undefined) autoWhy.push('it makes set-up calls, which change the process');
+  // A base written by WRFSBASE/WRGSBASE outlives the case; FS holds glibc's thread pointer.
+  if (before !== undefined) autoWhy.push('it runs instructions before the entry that may change the FS/GS bases');
   let isolate = autoWhy.length > 0;
   if (m.isolate === true) isolate = true;
   if (m.isolate === false && autoWhy.length > 0) fail(['isolate'], `isolate: false is not possible here: ${autoWhy.join('; ')}`);
@@ -648,6 +653,7 @@ function buildCase(
     ...(contend !== undefined ? { contend } : {}),
     ...(breakpoint !== undefined ? { breakpoint } : {}),
     ...(setup !== undefined ? { setup } : {}),
+    ...(before !== undefined ? { before } : {}),
     isolate,
     timeoutMs,
   };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ABIS, ERRNO, SIGNALS, SI_CODES, FLAG_NAMES, SETTABLE_FLAGS } from '../../abi/constants.js';
 import { DATA_SEGS, ENTRIES, REG_NAMES, REG32_ALIASES } from '../contracts.js';
 import { CATALOGUE_IDS } from './catalogue.js';
+import { BeforeListSchema } from './before.js';
 
 type NonEmpty = [string, ...string[]];
 const names = (o: object): NonEmpty => Object.keys(o) as NonEmpty;
@@ -324,6 +325,8 @@ const caseBody = {
   breakpoint: z.strictObject({ at: z.enum(BREAKPOINT_AT) }).optional(),
   // System calls made before the call under test (harness/spec/setup.ts builds Case.setup).
   setup: z.array(SetupCallSchema).min(1).max(MAX_SETUP_CALLS).optional(),
+  // FSGSBASE instructions run right before the entry (harness/spec/before.ts builds Case.before).
+  before: BeforeListSchema.optional(),
   isolate: z.boolean().optional(),
   timeout_ms: IntLike.optional(),
   requires: RequiresSchema.optional(),

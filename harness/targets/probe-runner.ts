@@ -133,6 +133,9 @@ export function encodeCase(c: Case): string {
     l.push(`setup ${i} ${h64(s.nr)} ${pct(s.name)} ${s.expectErrno ?? 0} ${s.args.length}${s.entry ? ` ${s.entry}` : ''}`);
     s.args.forEach((a, j) => l.push(`setarg ${i} ${j} ${operand(a)}`));
   });
+  // Instructions before the entry (probes/before.c): `before INSN reg NAME` or `before INSN val 0xV`,
+  // one line each, in the order they run.
+  for (const b of c.before ?? []) l.push(b.reg !== undefined ? `before ${b.insn} reg ${b.reg}` : `before ${b.insn} val ${h64(b.value ?? 0n)}`);
   // seccomp (issue 7, probes/seccomp.c): `seccomp strict`, or one `filter N HEX` line per
   // program in install order, 16 hex digits per struct sock_filter (code jt jf k).
   // SC-06: `filterx FLAGS NNP N HEX|null` when a filter is installed otherwise than by the
