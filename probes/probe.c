@@ -1333,6 +1333,13 @@ static void emit_simple(struct jbuf *b, const char *id, const char *outcome, con
 #define SHM_REPORT_CAP ((size_t)16 << 20)
 struct shm_report {
 	uint64_t len;
+	/* The seccomp installs' results, copied here by the child as soon as they are known:
+	 * a case whose call exits or kills the process writes no observation of its own, and
+	 * without them an exit under a refused strict mode would look like an exit under an
+	 * installed one (SC-06, SC-07). */
+	int sc_nres;
+	long sc_ret[SC_MAX_FILTERS + 1];
+	int sc_err[SC_MAX_FILTERS + 1];
 	char data[];
 };
 static struct shm_report *g_shm;
@@ -1623,6 +1630,11 @@ static void run_inline(struct pcase *c)
 	if (c->sc && sc_install) {
 		/* A refused install is recorded for the observation (SC-06), not a failure. */
 		int scr = sc_install(c->sc, why, sizeof why);
+		if (g_child_shm && g_shm) {
+			g_shm->sc_nres = c->sc->nres;
+			memcpy(g_shm->sc_ret, c->sc->ret, sizeof g_shm->sc_ret);
+			memcpy(g_shm->sc_err, c->sc->err, sizeof g_shm->sc_err);
+		}
 		if (scr == -2)
 			goto unsupported;
 		if (scr < 0)
@@ -2243,6 +2255,20 @@ static struct pcase *case_area(void)
 	return (struct pcase *)m;
 }
 
+/* The installs' results a child left in g_shm, for an observation the probe writes itself
+ * (the child exited or was killed in its call). */
+static void emit_shm_installs(struct pcase *c, int use_pipe)
+{
+	if (!c->sc || use_pipe || !g_shm || !sc_results_json || g_shm->sc_nres <= 0 || g_shm->sc_nres > SC_MAX_FILTERS + 1)
+		return;
+	c->sc->nres = g_shm->sc_nres;
+	memcpy(c->sc->ret, g_shm->sc_ret, sizeof c->sc->ret);
+	memcpy(c->sc->err, g_shm->sc_err, sizeof c->sc->err);
+	char scj[SC_MAX_FILTERS * 40 + 64];
+	sc_results_json(c->sc, scj, sizeof scj);
+	jb_s(&g_out, scj);
+}
+
 static void run_forked(struct pcase *c)
 {
 	char why0[512];
@@ -2273,8 +2299,10 @@ static void run_forked(struct pcase *c)
 		flush_obs(&g_out);
 		return;
 	}
-	if (!use_pipe)
+	if (!use_pipe) {
 		g_shm->len = 0;
+		g_shm->sc_nres = 0;
+	}
 	struct vm_saved vm_sv;
 	int vm = !use_pipe && !g_no_clone_vm && shares_mm_safely(c);
 	pid_t pid = vm ? vm_clone(c, &vm_sv) : -2;
@@ -2436,7 +2464,9 @@ static void run_forked(struct pcase *c)
 			emit_head(&g_out, c->id, "killed");
 			jb_s(&g_out, ",\"before\":{},\"exit\":{\"signal\":");
 			jb_int(&g_out, sig);
-			jb_s(&g_out, "},\"env\":{");
+			jb_s(&g_out, "}");
+			emit_shm_installs(c, use_pipe);
+			jb_s(&g_out, ",\"env\":{");
 			int first = 1;
 			jb_kv_hex(&g_out, &first, "pid", (uint64_t)pid);
 			jb_kv_hex(&g_out, &first, "ppid", g_pid);
@@ -2446,7 +2476,9 @@ static void run_forked(struct pcase *c)
 		emit_head(&g_out, c->id, "exited");
 		jb_s(&g_out, ",\"before\":{},\"exit\":{\"code\":");
 		jb_int(&g_out, WEXITSTATUS(st));
-		jb_s(&g_out, "},\"env\":{");
+		jb_s(&g_out, "}");
+		emit_shm_installs(c, use_pipe);
+		jb_s(&g_out, ",\"env\":{");
 		int first = 1;
 		jb_kv_hex(&g_out, &first, "pid", (uint64_t)pid);
 		jb_kv_hex(&g_out, &first, "ppid", g_pid);

@@ -203,3 +203,23 @@ t.test('seccomp set-up (probes/seccomp.c) runs in a forked child, installed last
   t.equal(strictKill!.exit?.signal, SIGNALS.SIGKILL);
   t.equal(after!.after?.rax, after!.env.pid, 'the probe itself is not filtered');
 });
+
+// A case whose call exits or kills the process writes no observation of its own: the install
+// results still reach it (through the shared report header), so an exit under a refused
+// install cannot pass as an exit under an installed one (SC-06/SC-07).
+t.test('seccomp install results survive a call that exits or kills', { skip }, async (t) => {
+  const allow = { code: 0x06, jt: 0, jf: 0, k: 0x7fff_0000 };
+  const [exited, killed, refusedThenExit] = await target.run([
+    mkCase({ call: 'exit', regs: { rdi: { lit: 7n } }, seccomp: { mode: 'strict', filters: [] } }),
+    mkCase({ call: 'getpid', seccomp: { mode: 'strict', filters: [] } }),
+    // A filter and then strict mode: the second install is refused with EINVAL (SC-06).
+    mkCase({ call: 'exit', regs: { rdi: { lit: 3n } }, seccomp: { mode: 'filter', filters: [[allow]], thenStrict: true } }),
+  ]);
+  t.equal(exited!.outcome, 'exited');
+  t.equal(exited!.exit?.code, 7);
+  t.same(exited!.seccomp_install, [{ ret: 0, errno: 0 }], 'strict mode was installed before the exit');
+  t.equal(killed!.outcome, 'killed');
+  t.same(killed!.seccomp_install, [{ ret: 0, errno: 0 }]);
+  t.equal(refusedThenExit!.exit?.code, 3);
+  t.same(refusedThenExit!.seccomp_install, [{ ret: 0, errno: 0 }, { ret: -1, errno: 22 }], 'the refused strict install is reported');
+});
