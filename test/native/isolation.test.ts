@@ -143,12 +143,12 @@ t.test('the globals a forked child writes share one page (one copy-on-write faul
   for (const abi of ['x86_64', 'i386', 'x32'] as const) {
     const bin = probePath(PROBE_DIR, abi);
     if (!existsSync(bin)) {
-      t.skip(`${bin} not built`);
+      t.skip(`${bin} not built`, () => {});
       continue;
     }
     const r = spawnSync('nm', ['-S', bin], { encoding: 'utf8' });
     if (r.status !== 0) {
-      t.skip(`nm not usable here: ${r.error?.message ?? r.stderr}`);
+      t.skip(`nm not usable here: ${r.error?.message ?? r.stderr}`, () => {});
       return;
     }
     const where = new Map<string, [bigint, bigint]>();
@@ -168,7 +168,7 @@ t.test('an emulator that refuses the CLONE_VM child (qemu-user: EINVAL) gets for
   const which = spawnSync('sh', ['-c', 'command -v qemu-x86_64'], { encoding: 'utf8' });
   const qemu = which.stdout.trim();
   const why = nativeSkip('x86_64') || (qemu ? false : 'qemu-x86_64 not installed');
-  if (why) return t.skip(why);
+  if (why) return t.skip(why, () => {});
   delete process.env.SYSABI_NO_CLONE_VM; // the probe inherits this environment
   const obs = await runProbeSession([qemu, probePath(PROBE_DIR, 'x86_64')], [
     mkCase({ call: 'getpid', isolate: true }),

@@ -18,7 +18,7 @@ const AMD40 = getProfile('linux-4.0-amd');
 
 t.test('FRED: rt_sigreturn is a syscall whose ERETU restores RCX, R11 and every other register', async (t) => {
   const o = runCase(mkCase({ entry: 'sigreturn', sigreturn: { rcx: lit(0x123456789abcdef0n), r11: lit(0x5a5a5a5a), rbx: lit(0x1111), r8: lit(0x8888), r15: lit(0xffff0000ffff0000n) } }), FRED, { explain: true });
-  t.equal(o.outcome, 'returned', o.reason);
+  t.equal(o.outcome, 'returned', o.reason ?? '');
   t.equal(o.after?.rcx, 0x123456789abcdef0n);
   t.equal(o.after?.r11, 0x5a5a5a5an);
   t.equal(o.after?.rbx, 0x1111n);
@@ -92,7 +92,7 @@ t.test('ia32 NULL data selectors: kept as 0 since ~6.15; before, |3 then IRET ze
 
 t.test('ia32 reload_segments: a selector that cannot be loaded becomes 0 (loadsegment fixup)', async (t) => {
   const o = runCase(mkCase({ abi: 'i386', entry: 'sigreturn', sigreturn: { fs: lit(0x1233) } }), P70);
-  t.equal(o.outcome, 'returned', o.reason);
+  t.equal(o.outcome, 'returned', o.reason ?? '');
   t.equal(o.after?.fs, 0n);
 });
 
@@ -113,7 +113,7 @@ t.test('ia32 sigreturn (119): the non-RT frame at sp - 8, mask words, and sigcon
     memory: [{ name: 'f', size: 4096, hex, fill: 0, prot: 'rw', place: 'low32', readback: false }],
     regs: { rax: lit(119), rsp: { ref: 'buf', name: 'f', add: 8n } },
   }), P70);
-  t.equal(o.outcome, 'returned', o.reason);
+  t.equal(o.outcome, 'returned', o.reason ?? '');
   const a = o.after!;
   t.equal(a.rax, 0xabcdn, 'eax is the frame\'s (the call returns regs->ax)');
   t.same([a.rbx, a.rcx, a.rdx, a.rsi, a.rdi, a.rbp], [0x1001n, 0x2002n, 0x3003n, 0x4004n, 0x5005n, 0x6006n]);
@@ -125,7 +125,7 @@ t.test('ia32 sigreturn (119): the non-RT frame at sp - 8, mask words, and sigcon
 t.test('a frame that cannot be read: SIGSEGV is forced (badframe)', async (t) => {
   const o = runCase(mkCase({ abi: 'i386', entry: 'int80', nr: 173n, regs: { rax: lit(173), rsp: { ref: 'unmapped' } } }), P70);
   // The probe's handler runs on its alternate stack, so it records the forced signal.
-  t.equal(o.outcome, 'signal', o.reason);
+  t.equal(o.outcome, 'signal', o.reason ?? '');
   t.equal(o.signal?.signo, SIGNALS.SIGSEGV);
   t.equal(o.signal?.code, SI_CODES.SI_KERNEL, 'force_sig: SI_KERNEL');
 });
