@@ -135,4 +135,10 @@ sysabi_stub_int3:
 sysabi_stub_int3_end:
 	jmp sysabi_resume
 
+	.globl sysabi_stub_nop, sysabi_stub_nop_end
+sysabi_stub_nop:
+	nop			/* entry none (RT-03): no system call; under TF one #DB follows it */
+sysabi_stub_nop_end:
+	jmp sysabi_resume
+
 	.section .note.GNU-stack,"",@progbits

@@ -161,6 +161,12 @@ sysabi_stub_int3:
 sysabi_stub_int3_end:
 	jmp sysabi_resume
 
+	.globl sysabi_stub_nop, sysabi_stub_nop_end
+sysabi_stub_nop:
+	nop			/* entry none (RT-03): no system call; under TF one #DB follows it */
+sysabi_stub_nop_end:
+	jmp sysabi_resume
+
 	/* code: compat — 32-bit code in a 64-bit process (ABI-FACTS §1 last row, RG-03).
 	 * Every GPR is already loaded (r8-r15 keep their values across the mode switch, which
 	 * is what the compat entry paths are checked for). DS and ES must hold a usable data
@@ -194,6 +200,12 @@ sysabi_stub32_int80_end:
 sysabi_stub32_sysenter:
 	sysenter
 sysabi_stub32_sysenter_end:
+	ljmpl *sysabi_far64
+
+	.globl sysabi_stub32_nop, sysabi_stub32_nop_end
+sysabi_stub32_nop:
+	nop
+sysabi_stub32_nop_end:
 	ljmpl *sysabi_far64
 	.code64
 

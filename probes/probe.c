@@ -39,6 +39,7 @@
 #include "hex.h"
 #include "post.h"
 #include "hwbp.h"
+#include "before.h"
 #include "setup.h"
 #include "include/sysabi_nr.h"
 
@@ -109,8 +110,9 @@ static const char *const SEG_NAMES[6] = { "cs", "ss", "ds", "es", "fs", "gs" };
 #define SR_SEG0 18
 #define SR_COUNT 24
 
-enum entry { E_SYSCALL, E_INT80, E_SYSENTER, E_VDSO, E_VDSO_FN, E_VSYSCALL, E_SIGRETURN, E_EXEC };
-static const char *const ENTRY_NAMES[] = { "syscall", "int80", "sysenter", "vdso", "vdso_fn", "vsyscall", "sigreturn", "exec", 0 };
+/* E_NONE: a nop where the entry instruction would be (RT-03). */
+enum entry { E_SYSCALL, E_INT80, E_SYSENTER, E_VDSO, E_VDSO_FN, E_VSYSCALL, E_SIGRETURN, E_EXEC, E_NONE };
+static const char *const ENTRY_NAMES[] = { "syscall", "int80", "sysenter", "vdso", "vdso_fn", "vsyscall", "sigreturn", "exec", "none", 0 };
 enum ref { R_LIT, R_BUF, R_UNMAPPED, R_FD, R_PID, R_TID, R_PPID, R_UID, R_GID, R_RFLAGS };
 static const char *const REF_NAMES[] = { "lit", "buf", "unmapped", "fd", "pid", "tid", "ppid", "uid", "gid", "rflags_in", 0 };
 enum prot { P_R, P_RW, P_NONE };
@@ -183,6 +185,7 @@ struct pcase {
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	struct setup_req *setup; /* set-up calls before the entry (probes/setup.c) */
+	struct before_req *before; /* instructions right before the entry (probes/before.c) */
 	struct post_req post; /* after-call steps (probes/post.h) */
 	struct operand peek_op;
 	char symbol[128];
@@ -543,6 +546,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	si_to_rec(sig, si, &g_sig);
 	uc_to_rec(uc, &g_sig);
 	g_in_case = 0;
+	sysabi_before_fault(); /* a WRFSBASE of the case: glibc's siglongjmp needs its own FS back */
 	siglongjmp(g_jb, 1);
 }
 
@@ -707,6 +711,8 @@ static void case_free(struct pcase *c)
 	c->pt = 0;
 	sysabi_setup_free(c->setup);
 	c->setup = 0;
+	sysabi_before_free(c->before);
+	c->before = 0;
 }
 
 static void case_bad(struct pcase *c, const char *what, const char *line)
@@ -906,6 +912,8 @@ static int parse_case_line(struct pcase *c, char *line)
 			r = sc_parse_line(&c->sc, t, nt);
 		if (!r)
 			r = pt_parse_line(&c->pt, t, nt);
+		if (!r)
+			r = sysabi_before_parse(&c->before, t, nt);
 		if (!r)
 			case_bad(c, "unknown key or wrong field count", LINE_TEXT);
 		else if (*r)
@@ -1146,6 +1154,7 @@ static size_t entry_bytes(enum entry e, uint8_t *b)
 	case E_INT80: b[0] = 0xcd, b[1] = 0x80; return 2;
 	case E_SYSENTER: b[0] = 0x0f, b[1] = 0x34; return 2;
 	case E_SIGRETURN: b[0] = 0xcc; return 1;
+	case E_NONE: b[0] = 0x90; return 1;
 	default:
 #ifdef __x86_64__
 		b[0] = 0xff, b[1] = 0x14, b[2] = 0x25; /* call *disp32 (SIB, no base) */
@@ -1418,8 +1427,8 @@ static void flush_obs(struct jbuf *b)
 static const char *unsupported_reason(const struct pcase *c)
 {
 #ifdef __x86_64__
-	if (!c->code64 && c->entry != E_SYSCALL && c->entry != E_INT80 && c->entry != E_SYSENTER)
-		return "code compat from a 64-bit probe supports the syscall, int80 and sysenter entries only";
+	if (!c->code64 && c->entry != E_SYSCALL && c->entry != E_INT80 && c->entry != E_SYSENTER && c->entry != E_NONE)
+		return "code compat from a 64-bit probe supports the syscall, int80, sysenter and none entries only";
 #else
 	if (c->code64)
 		return "code 64 from the i386 probe (a far jump into a 64-bit code segment) is not implemented";
@@ -1539,7 +1548,14 @@ static void run_inline(struct pcase *c)
 			break;
 		}
 		entry_ip = (uintptr_t)sysabi_stub_sysenter; next_ip = (uintptr_t)sysabi_stub_sysenter_end; break;
+	case E_NONE:
+		if (compat) {
+			entry_ip = (uintptr_t)sysabi_stub32_nop, next_ip = (uintptr_t)sysabi_stub32_nop_end;
+			break;
+		}
+		entry_ip = (uintptr_t)sysabi_stub_nop; next_ip = (uintptr_t)sysabi_stub_nop_end; break;
 #else
+	case E_NONE: entry_ip = (uintptr_t)sysabi_stub_nop; next_ip = (uintptr_t)sysabi_stub_nop_end; break;
 	case E_SYSCALL: entry_ip = (uintptr_t)sysabi_stub_syscall; next_ip = (uintptr_t)sysabi_stub_syscall_end; break;
 	case E_INT80: entry_ip = (uintptr_t)sysabi_stub_int80; next_ip = (uintptr_t)sysabi_stub_int80_end; break;
 	case E_SYSENTER: entry_ip = (uintptr_t)sysabi_stub_sysenter; next_ip = (uintptr_t)sysabi_stub_sysenter_end; break;
@@ -1607,6 +1623,10 @@ static void run_inline(struct pcase *c)
 	 * first those see. A set-up call that did not do what the case asked is an error. */
 	if (c->setup && sysabi_setup_run(c->setup, c, setup_resolve, why, sizeof why) < 0)
 		goto failed;
+	/* Instructions before the entry (probes/before.c): the trampoline jumps to them, they jump
+	 * to the entry stub; last, so they run in the case's context after all its set-up. */
+	if (c->before && sysabi_before_prepare(c->before, &sysabi_ctl.target, why, sizeof why) < 0)
+		goto unsupported;
 	g_traps = 0;
 	g_ndelivered = 0;
 	g_case_tf = (c->rflags & 0x100) != 0;

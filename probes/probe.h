@@ -84,6 +84,7 @@ extern char sysabi_stub_int80[], sysabi_stub_int80_end[];
 extern char sysabi_stub_sysenter[], sysabi_stub_sysenter_end[];
 extern char sysabi_stub_call[], sysabi_stub_call_end[];
 extern char sysabi_stub_int3[], sysabi_stub_int3_end[];
+extern char sysabi_stub_nop[], sysabi_stub_nop_end[]; /* entry none (RT-03) */
 #ifdef __x86_64__
 /* code: compat from 64-bit code (enter_x86_64.S): far pointers m16:32 and the stubs. */
 struct sysabi_farptr {
@@ -96,6 +97,7 @@ void sysabi_to_compat(void);
 extern char sysabi_stub32_syscall[], sysabi_stub32_syscall_end[];
 extern char sysabi_stub32_int80[], sysabi_stub32_int80_end[];
 extern char sysabi_stub32_sysenter[], sysabi_stub32_sysenter_end[];
+extern char sysabi_stub32_nop[], sysabi_stub32_nop_end[];
 #endif
 #endif
 
