@@ -10,7 +10,7 @@ ARGS ?=
 # Where `make check` writes reports/<run id>/ (TAP per target, results.json, junit.xml).
 REPORTS ?= reports
 
-.PHONY: all build check test lint schema schema-check tables metadata metadata-check probes bench clean distclean check-emulators
+.PHONY: all build check test typecheck lint schema schema-check tables metadata metadata-check probes bench clean distclean check-emulators
 
 all: build
 
@@ -58,9 +58,13 @@ schema: $(NPM_STAMP)
 schema-check: $(NPM_STAMP)
 	$(NODE) --import tsx harness/spec/gen-schema.ts --check
 
-# The project's own tests (node-tap, test/**/*.test.ts, run through tsx).
-test: $(NPM_STAMP) probes
+# The project's own tests (node-tap, test/**/*.test.ts, run through tsx), after a strict type
+# check of everything, tests and benchmarks included (tsx runs TypeScript without checking it).
+test: $(NPM_STAMP) probes typecheck
 	npx tap
+
+typecheck: $(NPM_STAMP)
+	npx tsc --noEmit -p tsconfig.check.json
 
 # Benchmarks (bench/*.bench.ts, one after another); figures go in bench/RESULTS.md by hand.
 bench: build probes
