@@ -5,7 +5,7 @@
 // `any_of` passes when one alternative (together with the common keys) holds; on failure
 // the closest alternative's diffs are reported.
 
-import { ERRNO, MAX_ERRNO, RFLAGS, SIGNALS } from '../abi/constants.js';
+import { ERRNO, MAX_ERRNO, RFLAGS, SIGNALS, VSYSCALL_ADDR, type FlagName } from '../abi/constants.js';
 import { REG32_ALIASES, type Diff, type Observation, type RegName, type Result, type Status } from './contracts.js';
 import { hex } from './json.js';
 import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spec/types.js';
@@ -249,11 +249,19 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
   }
   if (e.exitCode) checkValue('exit_code', e.exitCode, obs.exit?.code === undefined ? undefined : BigInt(obs.exit.code), 32, ctx, out, undefined, (v) => String(v));
   if (e.traps) checkValue('traps', e.traps, BigInt(obs.traps ?? 0), 32, ctx, out, undefined, (v) => String(v));
+  if (e.trapsIn || e.trapHandlerFlags) checkTrapLog(e, ctx, out);
   if (e.delivered) {
     const got = (obs.delivered ?? []).map((d) => d.signo);
     const want = e.delivered.map((d) => d.signo);
     if (got.length !== want.length || got.some((g, i) => g !== want[i])) {
       out.push({ field: 'delivered', expected: `[${e.delivered.map((d) => d.name).join(', ')}]`, observed: `[${got.map(signalName).join(', ')}]` });
+    } else {
+      // Same signals in the same order: now the flags around each handler (SS-02).
+      e.delivered.forEach((d, i) => {
+        const si = obs.delivered![i]!;
+        if (d.handlerFlags) flagDiffs(`delivered.${i}.handler_flags`, d.handlerFlags, si.handler_rflags, out);
+        if (d.flags) flagDiffs(`delivered.${i}.flags`, d.flags, si.regs.rflags, out);
+      });
     }
   }
   for (const mem of e.memory ?? []) {
@@ -353,6 +361,79 @@ function checkEvents(e: Expectation, ctx: Ctx, out: D[]): void {
     if (got.stop !== want.stop) { out.push({ field: `events.${i}.stop`, expected: want.stop, observed: `${String(got.stop)} (stops: ${seq})` }); return; }
     for (const f of want.fields) checkValue(`events.${i}.${f.field}`, f.m, eventField(got, f.field), f.bits, ctx, out);
   });
+}
+
+/** `{set, clear}` against one RFLAGS value; an unreported value is a target defect (error). */
+function flagDiffs(field: string, want: { set: FlagName[]; clear: FlagName[] }, f: bigint | undefined, out: D[]): void {
+  if (f === undefined) {
+    out.push({ field, expected: 'flags reported', observed: '(not reported by the target)', missing: true });
+    return;
+  }
+  for (const n of want.set) if ((f & RFLAGS[n]) !== RFLAGS[n]) out.push({ field: `${field}.${n}`, expected: 'set', observed: `clear (rflags ${hex(f)})` });
+  for (const n of want.clear) if ((f & RFLAGS[n]) !== 0n) out.push({ field: `${field}.${n}`, expected: 'clear', observed: `set (rflags ${hex(f)})` });
+}
+
+/**
+ * `traps_in` and `trap_handler_flags` against Observation.trap_log. Ranges name addresses a
+ * spec can know ($next_ip, $entry_ip, the vsyscall page, the vDSO), never the target's own
+ * code: the native probe single-steps its own trampoline around the entry and the simulator
+ * does not, so only counts inside named ranges compare between them. A logged trap without an
+ * ip (the simulator's trap after the target's instruction at next_ip) lies in none of them.
+ */
+function checkTrapLog(e: Expectation, ctx: Ctx, out: D[]): void {
+  const { obs } = ctx;
+  const total = obs.traps ?? 0;
+  const log = obs.trap_log ?? [];
+  if (total > 0 && obs.trap_log === undefined) {
+    out.push({ field: 'trap_log', expected: 'where each single-step trap hit', observed: `(${total} traps, but the target reported no trap_log)`, missing: true });
+    return;
+  }
+  for (const { range, m } of e.trapsIn ?? []) {
+    // A truncated log cannot give a count: say so rather than guess (TRAP_LOG_MAX).
+    if (log.length < total) {
+      out.push({ field: `traps_in.${range}`, expected: describeMatcher(m, 32), observed: `(only the first ${log.length} of ${total} traps were logged)`, missing: true });
+      continue;
+    }
+    let inRange: (ip: bigint) => boolean;
+    let what: string;
+    if (range === 'vsyscall_page') {
+      inRange = (ip) => ip >= VSYSCALL_ADDR && ip < VSYSCALL_ADDR + 0x1000n;
+      what = `[${hex(VSYSCALL_ADDR)}, +0x1000)`;
+    } else if (range === 'vdso') {
+      const base = obs.env.extra?.vdso;
+      const size = obs.env.extra?.vdso_size;
+      if (!base || !size) {
+        out.push({ field: 'traps_in.vdso', expected: describeMatcher(m, 32), observed: '(the target reported no vDSO range: $extra.vdso and $extra.vdso_size)', missing: true });
+        continue;
+      }
+      inRange = (ip) => ip >= base && ip < base + size;
+      what = `[${hex(base)}, ${hex(base + size)})`;
+    } else {
+      const at = obs.env[range];
+      if (at === undefined) {
+        out.push({ field: `traps_in.${range}`, expected: describeMatcher(m, 32), observed: `(the target did not report $${range})`, missing: true });
+        continue;
+      }
+      inRange = (ip) => ip === at;
+      what = `$${range} = ${hex(at)}`;
+    }
+    const n = log.filter((t) => t.ip !== undefined && inRange(t.ip)).length;
+    const where = log.map((t) => (t.ip === undefined ? '?' : hex(t.ip))).slice(0, 16).join(' ');
+    checkValue(`traps_in.${range}`, m, BigInt(n), 32, ctx, out, undefined, (v) => `${v} in ${what} (trap ips: ${where}${log.length > 16 ? ' …' : ''})`);
+  }
+  if (e.trapHandlerFlags) {
+    if (log.length === 0) {
+      out.push({ field: 'trap_handler_flags', expected: 'at least one single-step trap', observed: `none (traps: ${total})` });
+      return;
+    }
+    // Every logged trap: the kernel clears the same flags for each handler it starts.
+    // Only the first trap that differs is reported, so a run of 30 identical traps stays readable.
+    for (let i = 0; i < log.length; i++) {
+      const before = out.length;
+      flagDiffs(`trap_log.${i}.handler_flags`, e.trapHandlerFlags, log[i]!.handler_rflags, out);
+      if (out.length > before) break;
+    }
+  }
 }
 
 /** Common keys ∧ one alternative. */

@@ -41,6 +41,7 @@
 #include "hwbp.h"
 #include "before.h"
 #include "setup.h"
+#include "traps.h"
 #include "include/sysabi_nr.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
@@ -342,7 +343,7 @@ static int g_have_fsgsbase;
 /* AT_SYSINFO_EHDR and AT_SYSINFO, read once at start for every observation's "extra": in a
  * forked child getauxval is one more stretch of glibc's text to fault in, and for an absent
  * entry (AT_SYSINFO on x86_64) it writes errno, a copy-on-write fault on the TLS page. */
-static uint64_t g_auxv_vdso, g_auxv_sysinfo;
+static uint64_t g_auxv_vdso, g_auxv_sysinfo, g_vdso_size;
 static uint64_t g_fsbase, g_gsbase;
 static long g_pagesize;
 
@@ -358,6 +359,7 @@ struct sigrec {
 	uint64_t rip, rflags, seg[6];
 	int trapno;
 	uint64_t err;
+	uint64_t hflags; /* RFLAGS the handler ran with (probes/traps.c, SS-02) */
 };
 CHILD_HOT static sigjmp_buf g_jb;
 CHILD_HOT static volatile sig_atomic_t g_in_case;
@@ -517,6 +519,8 @@ static void apply_sigreturn(ucontext_t *uc)
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
+	/* Read before anything else can take a signal: sysabi_sig_entry's PUSHF (probes/traps.c). */
+	uint64_t hflags = sysabi_handler_flags;
 	if (!g_in_case) {
 		/* A fault in the probe itself: let it kill us so the harness reports it. */
 		signal(sig, SIG_DFL);
@@ -530,6 +534,11 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	/* TF: the CPU raises #DB after each instruction (si_code TRAP_TRACE, from DR6.BS;
 	 * arch/x86/kernel/traps.c). Count and resume, the flag stays set in the frame. */
 	if (sig == SIGTRAP && g_case_tf && si->si_code != SI_KERNEL && si->si_code != TRAP_PERF && g_traps < TRAP_LIMIT) {
+#ifdef __x86_64__
+		sysabi_trap_log(g_traps, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], hflags);
+#else
+		sysabi_trap_log(g_traps, (uint32_t)uc->uc_mcontext.gregs[REG_EIP], hflags);
+#endif
 		g_traps++;
 		return;
 	}
@@ -539,12 +548,14 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 		if (n < MAX_DELIVERED) {
 			si_to_rec(sig, si, &g_delivered[n]);
 			uc_to_rec(uc, &g_delivered[n]);
+			g_delivered[n].hflags = hflags;
 			g_ndelivered = n + 1;
 		}
 		return;
 	}
 	si_to_rec(sig, si, &g_sig);
 	uc_to_rec(uc, &g_sig);
+	g_sig.hflags = hflags;
 	g_in_case = 0;
 	sysabi_before_fault(); /* a WRFSBASE of the case: glibc's siglongjmp needs its own FS back */
 	siglongjmp(g_jb, 1);
@@ -558,7 +569,9 @@ static void install_handler(int sig, int extra)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_signal;
+	/* Through the PUSHF entry (probes/traps.c): the handler's own flags are recorded. */
+	sysabi_sig_next = (uint64_t)(uintptr_t)on_signal;
+	sa.sa_sigaction = sysabi_sig_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | extra;
 	sigfillset(&sa.sa_mask);
 	sigaction(sig, &sa, 0);
@@ -1293,6 +1306,8 @@ static void emit_sigrec(struct jbuf *b, const struct sigrec *r)
 	jb_int(b, r->trapno);
 	jb_s(b, ",\"err\":");
 	jb_hexv(b, r->err);
+	jb_s(b, ",\"hflags\":");
+	jb_hexv(b, r->hflags);
 	jb_s(b, ",\"regs\":{");
 	int first = 1;
 	for (int i = 0; i < NGPR; i++)
@@ -1755,6 +1770,9 @@ contend_again:
 	if (c->rflags & 0x100) {
 		jb_s(b, ",\"traps\":");
 		jb_int(b, g_traps);
+		char tl[TRAP_LOG_MAX * 64 + 32];
+		if (sysabi_trap_log_json(tl, sizeof tl, g_traps, CODE64))
+			jb_s(b, tl);
 	}
 	if (c->sc && sc_results_json) {
 		char scj[SC_MAX_FILTERS * 40 + 64];
@@ -1847,6 +1865,8 @@ contend_again:
 	jb_s(b, "},\"extra\":{");
 	first = 1;
 	jb_kv_hex(b, &first, "vdso", g_auxv_vdso);
+	if (g_vdso_size)
+		jb_kv_hex(b, &first, "vdso_size", g_vdso_size);
 	if (g_auxv_sysinfo)
 		jb_kv_hex(b, &first, "at_sysinfo", g_auxv_sysinfo);
 	if (c->entry == E_VDSO_FN || c->entry == E_VDSO || c->entry == E_VSYSCALL)
@@ -2697,6 +2717,7 @@ static void init_process(char **argv)
 	g_have_fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;
 #endif
 	g_auxv_vdso = (uint64_t)sysabi_vdso_base();
+	g_vdso_size = sysabi_vdso_size(g_auxv_vdso);
 	g_auxv_sysinfo = (uint64_t)getauxval(AT_SYSINFO);
 	g_fsbase = read_fsbase();
 	g_gsbase = read_gsbase();

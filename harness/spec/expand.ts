@@ -20,7 +20,7 @@ import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
 import { buildBefore } from './before.js';
-import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta } from './types.js';
+import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta, TrapRange } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
 /** The SysV x86_64 C calling convention's argument registers (vdso_fn calls). */
@@ -766,7 +766,30 @@ function parseExpectation(
   if (e.killed !== undefined) out.killed = { signo: SIGNALS[e.killed as keyof typeof SIGNALS], name: e.killed };
   if (e.exit_code !== undefined) { const mm = matcher(e.exit_code, [...base, 'exit_code']); if (mm) out.exitCode = mm; }
   if (e.traps !== undefined) { const mm = matcher(e.traps, [...base, 'traps']); if (mm) out.traps = mm; }
-  if (e.delivered !== undefined) out.delivered = e.delivered.map((n) => ({ signo: SIGNALS[n as keyof typeof SIGNALS], name: n }));
+  if (e.traps_in !== undefined) {
+    out.trapsIn = [];
+    for (const [range, v] of Object.entries(e.traps_in)) {
+      if (v === undefined) continue;
+      const mm = matcher(v, [...base, 'traps_in', range]);
+      if (mm) out.trapsIn.push({ range: range as TrapRange, m: mm });
+    }
+  }
+  const flagPair = (f: { set?: string[]; clear?: string[] }, where: (string | number)[]) => {
+    const r = { set: (f.set ?? []) as FlagName[], clear: (f.clear ?? []) as FlagName[] };
+    const both = r.set.filter((x) => r.clear.includes(x));
+    if (both.length) b.fail(where, `flags ${both.join(', ')} cannot be both set and clear`);
+    return r;
+  };
+  if (e.trap_handler_flags !== undefined) out.trapHandlerFlags = flagPair(e.trap_handler_flags, [...base, 'trap_handler_flags']);
+  if (e.delivered !== undefined) {
+    out.delivered = e.delivered.map((d, i) => {
+      if (typeof d === 'string') return { signo: SIGNALS[d as keyof typeof SIGNALS], name: d };
+      const item: NonNullable<Expectation['delivered']>[number] = { signo: SIGNALS[d.signo as keyof typeof SIGNALS], name: d.signo };
+      if (d.handler_flags) item.handlerFlags = flagPair(d.handler_flags, [...base, 'delivered', i, 'handler_flags']);
+      if (d.flags) item.flags = flagPair(d.flags, [...base, 'delivered', i, 'flags']);
+      return item;
+    });
+  }
   if (e.memory !== undefined) {
     out.memory = [];
     for (const [rn, mv] of Object.entries(e.memory)) {

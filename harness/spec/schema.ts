@@ -215,6 +215,21 @@ export const SignalExpectSchema = z.union([
   }),
 ]);
 
+/** Address ranges `traps_in` counts single-step traps in (docs/spec-language.md, "Single-step traps"). */
+export const TRAP_RANGES = ['next_ip', 'entry_ip', 'vsyscall_page', 'vdso'] as const;
+
+/** One `delivered` item: a signal name, or a map that also checks the flags around its handler (SS-02). */
+export const DeliveredExpectSchema = z.union([
+  SignalNameOr,
+  z.strictObject({
+    signo: SignalNameOr,
+    // RFLAGS the handler ran with (its first instruction's PUSHF).
+    handler_flags: FlagsExpectSchema.optional(),
+    // RFLAGS of the interrupted context, as the handler's frame saved them.
+    flags: FlagsExpectSchema.optional(),
+  }),
+]);
+
 export const MemExpectSchema = z.strictObject({ text: z.string().optional(), hex: z.string().optional() });
 
 /** One expected ptrace stop (prefix match, in order: docs/spec-language.md, ptrace). */
@@ -256,7 +271,11 @@ const expectShape = {
   killed: SignalNameOr.optional(),
   exit_code: MatcherSchema.optional(),
   traps: MatcherSchema.optional(),
-  delivered: z.array(SignalNameOr).optional(),
+  // Where the single-step traps hit: how many inside each named range; and the flags every
+  // trap's handler ran with.
+  traps_in: z.partialRecord(z.enum(TRAP_RANGES), MatcherSchema).optional(),
+  trap_handler_flags: FlagsExpectSchema.optional(),
+  delivered: z.array(DeliveredExpectSchema).optional(),
   memory: z.record(LocalName, MemExpectSchema).optional(),
   events: z.array(PtraceEventExpectSchema).optional(),
   event_count: MatcherSchema.optional(),

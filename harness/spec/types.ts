@@ -38,6 +38,9 @@ export interface RegCheck {
   m: Matcher;
 }
 
+/** Ranges for `traps_in`: exactly $next_ip / $entry_ip, the vsyscall page, the vDSO image. */
+export type TrapRange = 'next_ip' | 'entry_ip' | 'vsyscall_page' | 'vdso';
+
 export type SignalField = 'signo' | 'code' | 'errno' | 'addr' | 'syscall' | 'arch' | 'trapno' | 'err';
 
 export interface Expectation {
@@ -50,7 +53,12 @@ export interface Expectation {
   killed?: { signo: number; name: string };
   exitCode?: Matcher;
   traps?: Matcher;
-  delivered?: { signo: number; name: string }[];
+  /** How many logged single-step traps hit inside each named range (Observation.trap_log). */
+  trapsIn?: { range: TrapRange; m: Matcher }[];
+  /** Flags every logged trap's handler ran with. */
+  trapHandlerFlags?: { set: FlagName[]; clear: FlagName[] };
+  /** In order, exactly; `handlerFlags` checks SignalInfo.handler_rflags, `flags` the frame's rflags. */
+  delivered?: { signo: number; name: string; handlerFlags?: { set: FlagName[]; clear: FlagName[] }; flags?: { set: FlagName[]; clear: FlagName[] } }[];
   memory?: { name: string; hex: string; text?: string }[];
   /** Expected ptrace stops, a prefix of Observation.events' ptrace stops, in order. */
   events?: PtraceEventCheck[];

@@ -16,7 +16,7 @@ import {
   type PtraceScript, type PtraceStopEvent, type PtraceStopKind, type PtraceSyscallInfo,
   type RunContext, type SignalInfo, type Target, type TargetInfo,
 } from '../contracts.js';
-import { DATA_SEGS } from '../contracts.js';
+import { DATA_SEGS, TRAP_LOG_MAX, type TrapHit } from '../contracts.js';
 
 export interface ProbeTargetOptions {
   name: string;
@@ -236,7 +236,22 @@ function sigInfo(v: unknown, where: string): SignalInfo {
   if (v.arch !== undefined) s.arch = int(v.arch, `${where}.arch`);
   if (v.trapno !== undefined) s.trapno = int(v.trapno, `${where}.trapno`);
   if (v.err !== undefined) s.err = big(v.err, `${where}.err`);
+  if (v.hflags !== undefined) s.handler_rflags = big(v.hflags, where, 'hflags');
   return s;
+}
+
+/** `trap_log` (probes/traps.c): where each single-step trap hit and its handler's flags. */
+function trapLog(v: unknown): TrapHit[] {
+  if (!Array.isArray(v)) throw new ProtocolError('trap_log: expected an array');
+  if (v.length > TRAP_LOG_MAX) throw new ProtocolError(`trap_log: at most ${TRAP_LOG_MAX} traps, found ${v.length}`);
+  return v.map((t, i) => {
+    const w = `trap_log[${i}]`;
+    if (!isObj(t)) throw new ProtocolError(`${w}: expected an object`);
+    const hit: TrapHit = {};
+    if (t.ip !== undefined) hit.ip = big(t.ip, w, 'ip');
+    if (t.hflags !== undefined) hit.handler_rflags = big(t.hflags, w, 'hflags');
+    return hit;
+  });
 }
 
 const STOPS: readonly string[] = ['entry', 'exit', 'seccomp'];
@@ -294,6 +309,7 @@ export function decodeObservation(line: string, c: Case): Observation {
   if (v.after !== undefined) o.after = regFile(v.after, 'after');
   if (v.signal !== undefined) o.signal = sigInfo(v.signal, 'signal');
   if (v.traps !== undefined) o.traps = int(v.traps, 'traps');
+  if (v.trap_log !== undefined) o.trap_log = trapLog(v.trap_log);
   if (v.delivered !== undefined) {
     if (!Array.isArray(v.delivered)) throw new ProtocolError('delivered: expected an array');
     o.delivered = v.delivered.map((d, i) => sigInfo(d, `delivered[${i}]`));

@@ -3,8 +3,8 @@
 // paths fill in (signals, traps, exit). sim/kernel/run.ts drives it; entry64.ts and
 // entry_compat.ts are the kernel's entry code.
 
-import type { Profile, SignalInfo, RegFile } from '../../harness/contracts.js';
-import { GPRS64 } from '../../harness/contracts.js';
+import type { Profile, SignalInfo, RegFile, TrapHit } from '../../harness/contracts.js';
+import { GPRS64, TRAP_LOG_MAX } from '../../harness/contracts.js';
 import { SIGNALS, SI_CODES } from '../../abi/constants.js';
 import { Cpu } from '../cpu/state.js';
 import { vendorTraits } from '../cpu/vendors.js';
@@ -139,6 +139,8 @@ export class Kernel {
   seccomp: SeccompState | null = null;
   stop: Stop | null = null;
   traps = 0;
+  /** Where the first TRAP_LOG_MAX single-step traps hit (Observation.trap_log). */
+  trapLog: TrapHit[] = [];
   delivered: SignalInfo[] = [];
   /** Set when the process is a 32-bit (i386) one: the vDSO is vdso32 and has a landing pad. */
   vdso32Base: bigint | null = null;
@@ -232,13 +234,27 @@ export class Kernel {
   }
 
   /**
+   * A single-step #DB from user mode (DR6.BS): exc_debug_user (arch/x86/kernel/traps.c) sends
+   * SIGTRAP TRAP_TRACE, which the probe's handler counts and returns from. `ip` is where it hit
+   * (the instruction after the one that ran with TF), or undefined where that lies in code the
+   * sim does not model (the target's own instruction at next_ip).
+   */
+  stepTrap(ip: bigint | undefined): void {
+    this.traps++;
+    if (this.trapLog.length >= TRAP_LOG_MAX) return;
+    const hit: TrapHit = { handler_rflags: handlerRflags(this.cpu.rflags) };
+    if (ip !== undefined) hit.ip = this.p.is32 || this.cpu.mode !== 'long64' ? ip & 0xffff_ffffn : ip;
+    this.trapLog.push(hit);
+  }
+
+  /**
    * A synchronous signal raised in user context (a fault, or force_sig from the kernel).
    * force_sig_info_to_task (kernel/signal.c) unblocks and un-ignores it, so an ignored or
    * blocked one, or one left at SIG_DFL, kills the process; a probe's handler records it.
    */
   raise(signo: number, code: number, addr: bigint | undefined, trap?: { trapno: number; err: bigint },
     sys?: { errno?: number; syscall?: number; arch?: number }): void {
-    const info: SignalInfo = { signo, code, errno: sys?.errno ?? 0, regs: this.userRegs() };
+    const info: SignalInfo = { signo, code, errno: sys?.errno ?? 0, regs: this.userRegs(), handler_rflags: handlerRflags(this.cpu.rflags) };
     // A 64-bit process's handler gets a struct sigcontext (uapi/asm/sigcontext.h): cs, gs, fs, ss
     // selectors but no ds/es slot and no segment bases, so the ucontext reports none of them.
     if (!this.p.is32) {
@@ -277,6 +293,10 @@ export class Kernel {
    *  (arch/x86/kernel/traps.c, arch/x86/mm/fault.c). */
   userFault(f: CpuFault, at: bigint): void {
     this.cpu.rip = at;
+    // Every fault-class exception pushes RF = 1 (Intel SDM Vol. 3B §17.3.1.1, "the value pushed
+    // for RF is 1"), so the sigcontext's flags have it; #DB here is the single-step trap, which
+    // pushes RF as it was. Natively a #PF on a fetch or a #GP/#NP at a selector load shows 0x10000.
+    if (f.vector !== 'DB') this.cpu.rflags |= 0x10000n; // X86_EFLAGS_RF
     switch (f.vector) {
       case 'UD':
         return this.raise(SIGNALS.SIGILL, SI_CODES.ILL_ILLOPN, at, { trapno: 6, err: 0n });
@@ -325,7 +345,13 @@ export class Kernel {
         break;
       }
       this.note(`signal ${sig} delivered to the handler at 0x${h.toString(16)}; it returns through rt_sigreturn`);
-      this.delivered.push({ signo: sig, code: SI_CODES.SI_USER, errno: 0, regs: this.userRegs() });
+      this.delivered.push({ signo: sig, code: SI_CODES.SI_USER, errno: 0, regs: this.userRegs(), handler_rflags: handlerRflags(this.cpu.rflags) });
+      // kill() sends SI_USER, tgkill() SI_TKILL (kernel/signal.c prepare_kill_siginfo); and a
+      // 64-bit handler's sigcontext has no ds/es slot and no bases, as in raise().
+      const d = this.delivered[this.delivered.length - 1]!;
+      d.code = this.p.pendingCodes.get(sig) ?? SI_CODES.SI_USER;
+      this.p.pendingCodes.delete(sig);
+      if (!this.p.is32) for (const r of ['ds', 'es', 'fs_base', 'gs_base'] as const) delete d.regs[r];
       this.onHandlerReturn?.(sig);
     }
     this.p.pending = still;
@@ -349,4 +375,14 @@ function descFromUser(u: UserDesc | null): Descriptor {
       type: (u.contents << 2) | (u.readExecOnly ? 0 : 2) | 1, dpl: 3, present: !u.notPresent,
       l: false, db: u.seg32, g: u.limitInPages }
     : { kind: 'null', base: 0n, limit: 0, type: 0, dpl: 0, present: false, l: false, db: false, g: false };
+}
+
+/**
+ * The RFLAGS a signal handler starts with, given the interrupted ones: handle_signal
+ * (arch/x86/kernel/signal.c) clears DF (the ABI's function-entry state), RF and TF (so a
+ * SIGTRAP handler does not trap itself) after setup_rt_frame saved the interrupted flags in
+ * the frame; everything else carries over.
+ */
+export function handlerRflags(interrupted: bigint): bigint {
+  return interrupted & ~(0x400n | 0x10000n | 0x100n); // X86_EFLAGS_DF | X86_EFLAGS_RF | X86_EFLAGS_TF
 }

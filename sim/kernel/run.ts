@@ -30,6 +30,7 @@ import { push32, pop32 } from '../cpu/stack.js';
 import { GDT_INDEX } from '../cpu/linux.js';
 import { retireInstruction, singleStepTrap, type InsnBreakpoint } from '../cpu/debug.js';
 import { hwBreakpointUnsupported, userInsnBreakpoint } from './hw_breakpoint.js';
+import { runBefore, runNop } from './before.js';
 import { RT32, RT64, UC, frameAddress, sigcontext32, sigcontext64, type SavedUser } from './sigframe.js';
 import { le as leBytesN } from './syscalls/types.js';
 
@@ -82,7 +83,7 @@ export interface RunOptions {
   now?: bigint;
 }
 
-const INSN_LEN: Record<string, number> = { syscall: 2, int80: 2, sysenter: 2, vdso: 6, vdso_fn: 5, vsyscall: 5, sigreturn: 2, exec: 0 };
+const INSN_LEN: Record<string, number> = { syscall: 2, int80: 2, sysenter: 2, vdso: 6, vdso_fn: 5, vsyscall: 5, sigreturn: 2, exec: 0, none: 1 };
 
 function unsupported(c: Case, reason: string, steps?: string[] | null): Observation {
   const o: Observation = { id: c.id, outcome: 'unsupported', reason, before: {}, env: {} };
@@ -436,8 +437,12 @@ class CaseRun {
     for (let round = 1; ; round++) {
       this.roundsRun = round;
       try {
-        this.enter();
-        this.restarts();
+        // Case.before: the FSGSBASE instructions right before the entry (sim/kernel/before.ts);
+        // natively they sit in a page of their own that jumps to the entry instruction.
+        if (!c.before || runBefore(k, c.before, this.entryIp - 5n * BigInt(c.before.length))) {
+          this.enter();
+          this.restarts();
+        }
       } catch (e) {
         if (e instanceof WouldBlock) {
           k.stop = { kind: 'timeout', reason: e.message };
@@ -502,6 +507,10 @@ class CaseRun {
         return vsyscallCall(this.k, this.c, this.nextIp, () => this.afterReturn());
       case 'sigreturn':
         return this.sigreturn();
+      case 'none':
+        // RT-03: a nop instead of the entry instruction; no kernel entry unless TF traps.
+        if (runNop(k, this.entryIp, this.nextIp)) this.afterReturn();
+        return;
       default:
         throw new NotModelled(`entry ${c.entry}`);
     }
@@ -627,7 +636,8 @@ class CaseRun {
       // probe's handler counts (exc_debug_user, arch/x86/kernel/traps.c).
       singleStepTrap(cpu, ranAt);
       k.flushCpuTrace();
-      k.traps++;
+      // Where it hit is after the target's own instruction at next_ip: not modelled, so no ip.
+      k.stepTrap(undefined);
       k.note('TF is set after the return: the instruction at the return address ran, and a single-step SIGTRAP follows it');
       if (k.caseActions[SIGNALS.SIGTRAP] === 'default' || k.caseActions[SIGNALS.SIGTRAP] === 'ignore') {
         k.stop = { kind: 'killed', signal: SIGNALS.SIGTRAP };
@@ -652,15 +662,21 @@ class CaseRun {
       return r.value;
     };
     k.note('vDSO int80_landing_pad: pop ebp, pop edx, pop ecx, ret');
-    if (cpu.rflags & RFLAGS.TF) k.traps++;
+    // With TF (restored by the exit's IRET) each of the pad's one-byte instructions traps after
+    // it runs: at pad+1, +2, +3, and after the ret at the return address.
+    const tf = (cpu.rflags & RFLAGS.TF) !== 0n;
+    const pad = cpu.rip;
+    let i = 0n;
     for (const r of ['rbp', 'rdx', 'rcx'] as const) {
       const v = pop();
       if (v === null) return false;
       cpu.gpr[r] = v;
+      if (tf) k.stepTrap(pad + ++i);
     }
     const ret = pop();
     if (ret === null) return false;
     cpu.rip = ret;
+    if (tf) k.stepTrap(ret);
     if (ret !== this.nextIp) {
       const f = this.p.mm.check(ret, 1, 3, 'x');
       if (f) {
@@ -688,10 +704,21 @@ class CaseRun {
       cpu.gpr.rsp = sp;
       return true;
     };
+    // With TF, the CALL and each instruction before the fast one trap after they run: at
+    // __kernel_vsyscall, +1, +2, +3 (one-byte pushes) and at the fast instruction (after the
+    // 2-byte movl). The fast instruction itself does not: SYSENTER/SYSCALL leave user mode.
+    const tf = (cpu.rflags & RFLAGS.TF) !== 0n;
+    const kv = k.vdso32Base + VDSO32.kernelVsyscall;
     if (!push(this.nextIp)) return;
-    cpu.rip = k.vdso32Base + VDSO32.kernelVsyscall;
-    if (!push(cpu.gpr.rcx) || !push(cpu.gpr.rdx) || !push(cpu.gpr.rbp)) return;
+    cpu.rip = kv;
+    if (tf) k.stepTrap(kv);
+    let i = 0n;
+    for (const r of ['rcx', 'rdx', 'rbp'] as const) {
+      if (!push(cpu.gpr[r])) return;
+      if (tf) k.stepTrap(kv + ++i);
+    }
     cpu.rip = k.vdso32Base + VDSO32.fastInsn;
+    if (tf) k.stepTrap(cpu.rip);
     // The alternatives patched at boot: SYSENTER on Intel (X86_FEATURE_SYSENTER32), SYSCALL on
     // AMD (X86_FEATURE_SYSCALL32) — ABI-FACTS §3.3.
     if (cpu.traits.vendor === 'intel') {
@@ -973,6 +1000,7 @@ class CaseRun {
       if (this.post) o.post = this.post;
     }
     if (k.traps > 0 || c.flags.includes('TF')) o.traps = k.traps;
+    if (k.trapLog.length) o.trap_log = k.trapLog;
     if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
     const tracer = tracerOf(k);
     if (tracer) o.events = tracer.events;

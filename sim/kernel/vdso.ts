@@ -152,7 +152,7 @@ export function vsyscallCall(k: Kernel, c: Case, nextIp: bigint, after: () => vo
   k.p.mm.poke(sp, new Uint8Array(new BigUint64Array([nextIp]).buffer));
   cpu.gpr.rsp = sp;
   cpu.rip = addr;
-  if (cpu.rflags & 0x100n) k.traps++; // the CALL's single-step trap lands inside the page
+  if (cpu.rflags & 0x100n) k.stepTrap(addr); // the CALL's single-step trap lands inside the page
   const vma = k.p.mm.find(addr);
   if (k.profile.vsyscall === 'none' || !vma || vma.name !== '[vsyscall]') {
     k.note('vsyscall=none: nothing is mapped there → #PF → SIGSEGV');
