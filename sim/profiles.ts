@@ -24,7 +24,9 @@ function p(name: string, kernel: string, vendor: 'intel' | 'amd', cfg: Partial<P
     // xonly became the default in v5.3 (CONFIG_LEGACY_VSYSCALL_XONLY); emulate before.
     vsyscall: versionAtLeast(kernel, '5.3') ? 'xonly' : 'emulate',
     fred: false,
-    features: [...SIM_FEATURES],
+    // CR4.FSGSBASE (RDGSBASE & co. from user mode) is enabled by Linux since v5.9; older
+    // kernels leave it clear, so the instructions are #UD (sim/kernel/before.ts).
+    features: SIM_FEATURES.filter((f) => f !== 'fsgsbase' || versionAtLeast(kernel, '5.9')),
     ...cfg,
   };
 }

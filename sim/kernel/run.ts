@@ -30,6 +30,7 @@ import { push32, pop32 } from '../cpu/stack.js';
 import { GDT_INDEX } from '../cpu/linux.js';
 import { retireInstruction, singleStepTrap, type InsnBreakpoint } from '../cpu/debug.js';
 import { hwBreakpointUnsupported, userInsnBreakpoint } from './hw_breakpoint.js';
+import { runBefore, runNop } from './before.js';
 import { RT32, RT64, UC, frameAddress, sigcontext32, sigcontext64, type SavedUser } from './sigframe.js';
 import { le as leBytesN } from './syscalls/types.js';
 
@@ -82,7 +83,7 @@ export interface RunOptions {
   now?: bigint;
 }
 
-const INSN_LEN: Record<string, number> = { syscall: 2, int80: 2, sysenter: 2, vdso: 6, vdso_fn: 5, vsyscall: 5, sigreturn: 2, exec: 0 };
+const INSN_LEN: Record<string, number> = { syscall: 2, int80: 2, sysenter: 2, vdso: 6, vdso_fn: 5, vsyscall: 5, sigreturn: 2, exec: 0, none: 1 };
 
 function unsupported(c: Case, reason: string, steps?: string[] | null): Observation {
   const o: Observation = { id: c.id, outcome: 'unsupported', reason, before: {}, env: {} };
@@ -436,8 +437,12 @@ class CaseRun {
     for (let round = 1; ; round++) {
       this.roundsRun = round;
       try {
-        this.enter();
-        this.restarts();
+        // Case.before: the FSGSBASE instructions right before the entry (sim/kernel/before.ts);
+        // natively they sit in a page of their own that jumps to the entry instruction.
+        if (!c.before || runBefore(k, c.before, this.entryIp - 5n * BigInt(c.before.length))) {
+          this.enter();
+          this.restarts();
+        }
       } catch (e) {
         if (e instanceof WouldBlock) {
           k.stop = { kind: 'timeout', reason: e.message };
@@ -502,6 +507,10 @@ class CaseRun {
         return vsyscallCall(this.k, this.c, this.nextIp, () => this.afterReturn());
       case 'sigreturn':
         return this.sigreturn();
+      case 'none':
+        // RT-03: a nop instead of the entry instruction; no kernel entry unless TF traps.
+        if (runNop(k, this.entryIp, this.nextIp)) this.afterReturn();
+        return;
       default:
         throw new NotModelled(`entry ${c.entry}`);
     }
