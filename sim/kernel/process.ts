@@ -94,6 +94,9 @@ export class Process {
   blocked = 0n;
   /** Signals sent and not yet delivered (numbers, in order). */
   pending: number[] = [];
+  /** si_code of a pending signal when it is not SI_USER (tgkill: SI_TKILL); the first sender's
+   *  stays, as a legacy signal queues once (kernel/signal.c __send_signal_locked). */
+  pendingCodes = new Map<number, number>();
   /** current->saved_sigmask while TIF_RESTORE_SIGMASK is set (rt_sigsuspend): the mask the
    *  exit path puts back once signals were handled (kernel/signal.c restore_saved_sigmask). */
   savedSigmask: bigint | null = null;

@@ -40,12 +40,13 @@ function validSig(sig: bigint): boolean {
 }
 
 /** Queue a signal to ourselves (kill/tgkill to the caller): pending until the exit path. */
-function sendSelf(c: SysCtx, sig: bigint): void {
+function sendSelf(c: SysCtx, sig: bigint, code?: number): void {
   if (sig === 0n) return;
   const act = c.p.actions.get(Number(sig));
   // sig_ignored(): an ignored, unblocked signal is dropped at send time (kernel/signal.c).
   const blocked = (c.p.blocked >> (sig - 1n)) & 1n;
   if (act && act.handler === SIG_IGN && !blocked) return;
+  if (code !== undefined && !c.p.pending.includes(Number(sig))) c.p.pendingCodes.set(Number(sig), code);
   c.p.pending.push(Number(sig));
 }
 
@@ -194,7 +195,8 @@ export const PROC: Record<string, SyscallImpl> = {
       if (tgid! <= 0n || tid! <= 0n) return err('EINVAL');
       if (tid !== c.p.tid || tgid !== c.p.pid) return err('ESRCH');
       if (!validSig(sig!)) return err('EINVAL');
-      sendSelf(c, sig!);
+      // do_tkill: prepare_kill_siginfo(sig, &info, PIDTYPE_PID) → si_code SI_TKILL.
+      sendSelf(c, sig!, SI_CODES.SI_TKILL);
       return 0n;
     },
   },
