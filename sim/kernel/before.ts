@@ -9,6 +9,7 @@ import { execFsgsbase } from '../cpu/fsgsbase.js';
 import { retireInstruction, singleStepTrap } from '../cpu/debug.js';
 import type { Kernel } from './kernel.js';
 import { since } from '../profiles.js';
+import { NotModelled } from './syscalls/types.js';
 
 /** Bytes each instruction takes natively (F3 REX.W 0F AE /r), for the addresses of the traps. */
 const INSN_BYTES = 5n;
@@ -30,12 +31,12 @@ export function cr4Fsgsbase(k: Kernel): boolean {
  * The probe's handler counts the SIGTRAP; a default or ignored SIGTRAP kills the case.
  * Returns false when the case is over.
  */
-function stepTrap(k: Kernel, at: bigint, what: string): boolean {
+function stepTrap(k: Kernel, ranAt: bigint, logIp: bigint | undefined, what: string): boolean {
   const cpu = k.cpu;
   if (!(cpu.rflags & RFLAGS.TF)) return true;
-  singleStepTrap(cpu, at);
+  singleStepTrap(cpu, ranAt);
   k.flushCpuTrace();
-  k.traps++;
+  k.stepTrap(logIp);
   k.note(`TF: a single-step SIGTRAP follows the ${what}`);
   const act = k.caseActions[SIGNALS.SIGTRAP];
   if (act === 'default' || act === 'ignore') {
@@ -73,7 +74,9 @@ export function runBefore(k: Kernel, list: readonly BeforeInsn[], at: bigint): b
     ip += INSN_BYTES;
     cpu.rip = ip;
     retireInstruction(cpu);
-    if (!stepTrap(k, ip, b.insn)) return false;
+    // Natively the instructions sit in a page of their own: where their traps hit is not
+    // modelled, so the trap log gets no address for them.
+    if (!stepTrap(k, ip - INSN_BYTES, undefined, b.insn)) return false;
   }
   return true;
 }
@@ -88,5 +91,29 @@ export function runNop(k: Kernel, entryIp: bigint, nextIp: bigint): boolean {
   k.note(`user: nop at 0x${entryIp.toString(16)}: no system call`);
   cpu.rip = nextIp;
   retireInstruction(cpu);
-  return stepTrap(k, nextIp, 'nop');
+  return stepTrap(k, entryIp, nextIp, 'nop');
+}
+
+/**
+ * SYSENTER with TF set (Intel; SYSENTER keeps TF): the single-step #DB arrives on the first
+ * instruction of entry_SYSENTER_compat, at CPL 0 but before its SWAPGS, so GS still holds the
+ * user's base. #DB is a paranoid entry (arch/x86/entry/entry_64.S idtentry_mce_db → paranoid_entry):
+ * with FSGSBASE it reads the current GSBASE, writes the kernel's per-CPU base unconditionally and
+ * puts the saved one back on the way out, so any user base — 0xffffffffffff0000 written by WRGSBASE
+ * included — is harmless. exc_debug_kernel then drops DR_STEP (is_sysenter_singlestep,
+ * arch/x86/kernel/traps.c) and the entry goes on; TF is cleared at .Lsysenter_fix_flags. Without
+ * FSGSBASE paranoid_entry guesses from the sign of MSR_GS_BASE (negative = the kernel's already):
+ * safe only because user code then cannot make its base negative (arch_prctl refuses it, EPERM).
+ */
+export function sysenterSingleStep(k: Kernel): void {
+  const gs = k.cpu.seg.gs.base;
+  const negative = (gs >> 63n) === 1n;
+  if (cr4Fsgsbase(k)) {
+    k.note(`#DB on entry_SYSENTER_compat's first instruction (TF kept by SYSENTER), before SWAPGS: paranoid_entry saves GSBASE 0x${gs.toString(16)}, loads the kernel's per-CPU base, restores the saved one on exit (FSGSBASE); exc_debug_kernel: is_sysenter_singlestep → DR_STEP ignored`);
+    return;
+  }
+  if (negative) {
+    throw new NotModelled(`a negative user GS base (0x${gs.toString(16)}) without FSGSBASE at a #DB before SWAPGS: paranoid_entry would take it for the kernel's and skip SWAPGS`);
+  }
+  k.note(`#DB on entry_SYSENTER_compat's first instruction (TF kept by SYSENTER), before SWAPGS: paranoid_entry reads MSR_GS_BASE 0x${gs.toString(16)} (not negative: the user's) → SWAPGS; exc_debug_kernel: is_sysenter_singlestep → DR_STEP ignored`);
 }

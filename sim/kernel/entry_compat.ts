@@ -15,6 +15,7 @@ import { doSyscall32, type PtRegs } from './dispatch.js';
 import { iretToUser, ptRegsFromCpu, syncSegments } from './entry64.js';
 import { since } from '../profiles.js';
 import type { Kernel } from './kernel.js';
+import { sysenterSingleStep } from './before.js';
 
 const EFAULT = BigInt.asUintN(64, -BigInt(ERRNO.EFAULT));
 const MASK32 = 0xffffffffn;
@@ -155,6 +156,8 @@ export function entrySysenter(k: Kernel): ExitResult {
     regs = ptRegsFromCpu(k, { ip: f.rip, cs: BigInt(f.cs), flags: f.rflags, sp: f.rsp, ss: BigInt(f.ss) }, cpu.gpr.rax & MASK32);
   } else {
     const userFlags = cpu.rflags;
+    // TF survives SYSENTER: a #DB on the first kernel instruction, before this SWAPGS (SS-04).
+    if (userFlags & RFLAGS.TF) sysenterSingleStep(k);
     swapgs(cpu);
     regs = ptRegsFromCpu(k, {
       ip: 0n, cs: BigInt(SELECTORS.USER32_CS), flags: userFlags | RFLAGS.IF, sp: cpu.gpr.rbp & MASK32, ss: BigInt(SELECTORS.USER_DS),
