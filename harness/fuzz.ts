@@ -81,9 +81,29 @@ export type Val = bigint | string;
 export type FuzzEntry = 'syscall' | 'int80';
 export const FUZZ_ENTRIES: readonly FuzzEntry[] = ['syscall', 'int80'];
 
+/** A memory region as the spec language writes it (docs/spec-language.md "memory"). */
+export interface FuzzMem {
+  text?: string;
+  hex?: string;
+  size?: number;
+  fill?: number;
+  place?: 'low32';
+  at?: bigint;
+  readback?: boolean;
+}
+/** One set-up call (Case.setup): a name in the case ABI's table, its arguments, an errno it must fail with. */
+export interface FuzzSetup {
+  call: string;
+  args: Val[];
+  expect_errno?: string;
+  entry?: 'int80';
+}
+/** A disposition: `record`, `ignore`, or `record` installed with SA_RESTART. */
+export type FuzzAction = 'record' | 'ignore' | { action: 'record'; restart: true };
+
 /** A case as the spec language writes it (docs/spec-language.md "Case keys"), minus expect. */
 export interface FuzzBody {
-  entry: FuzzEntry;
+  entry: FuzzEntry | 'sigreturn' | 'vdso_fn';
   call?: string;
   nr?: bigint;
   nr_high?: bigint;
@@ -91,9 +111,24 @@ export interface FuzzBody {
   sentinel?: boolean;
   regs?: Partial<Record<Gpr, bigint>>;
   flags?: SettableFlag[];
-  memory?: Record<string, { text: string }>;
+  memory?: Record<string, FuzzMem>;
   fds?: Record<string, { closed: true } | { pipe: string }>;
-  requires?: { ia32: true };
+  /** vdso_fn: the vDSO symbol. */
+  symbol?: string;
+  /** sigreturn: register → value written into the frame (names as the spec writes them). */
+  sigreturn?: Record<string, Val>;
+  setup?: FuzzSetup[];
+  signals?: Record<string, FuzzAction>;
+  blocked?: string[];
+  /** A tracer that sends signals at entry stops (the SA_RESTART template). */
+  ptrace?: { stop: 'entry'; n?: number; kill: string }[];
+  seccomp?: 'strict';
+  /** RT-04: an instruction breakpoint on the return address. */
+  breakpoint?: true;
+  /** Selectors loaded after the call (Case.segs). */
+  segs?: Partial<Record<'fs' | 'gs', bigint>>;
+  isolate?: true;
+  requires?: { ia32?: true; kernel?: string; features?: string[] };
 }
 
 export interface FuzzCase {
@@ -156,17 +191,345 @@ function enosysNumber(r: Rng, table: Abi, kind: 'gap' | 'range' | 'negative'): b
   return BigInt(base + r.pick([nrMax, nrMax + 1 + r.below(500), 0x1000 + r.below(0x3fff_0000), 0x3fff_ffff, 0x7fff_ffff]));
 }
 
-/** Draw case `index` of `abi`: a pure function of (seed, abi, index, entries). */
-export function generateCase(seed: string, abi: Abi, index: number, entries: readonly FuzzEntry[]): FuzzCase | undefined {
-  const allowed = entriesFor(abi, entries);
-  if (!allowed.length) return undefined;
-  const r = new Rng(`${seed}/${abi}/${index}`);
+// ------------------------------------------------------------------ feature templates (session 2)
+//
+// The Case language grew set-up calls, breakpoints, SA_RESTART handlers, a real rt_sigreturn,
+// vDSO getrandom, process_vm_readv and strict mode. Each template below draws one of them in
+// mostly valid combinations, and some invalid ones on purpose (a refused modify_ldt, an EPERM
+// ARCH_SET_GS, a flag getrandom does not know) where both targets must refuse alike. Every
+// case that changes the process is isolated, so it cannot affect the next one.
+
+/** Features the generator can draw, besides the plain calls of session 1. */
+export const FUZZ_FEATURES = ['setup', 'ldt', 'tls', 'arch_prctl', 'breakpoint', 'signals', 'restart', 'sigreturn', 'vdso_getrandom', 'process_vm_readv', 'strict'] as const;
+export type FuzzFeature = (typeof FUZZ_FEATURES)[number];
+
+/** Share of cases drawn from a feature template when features are on. */
+const FEATURE_SHARE = 0.5;
+/** Relative weights: the cheap and rich templates more often than the slow ptrace one. */
+const FEATURE_WEIGHT: Record<FuzzFeature, number> = {
+  setup: 3, ldt: 3, tls: 2, arch_prctl: 2, breakpoint: 2, signals: 2, restart: 1, sigreturn: 3, vdso_getrandom: 1, process_vm_readv: 2, strict: 2,
+};
+
+/** Which ABIs a feature applies to (and which entries it needs). */
+function featureFits(f: FuzzFeature, abi: Abi, entries: readonly FuzzEntry[]): boolean {
+  switch (f) {
+    // set_thread_area is in the i386 table only: 64-bit code reaches it with int $0x80.
+    case 'tls': return abi === 'i386' || (abi === 'x86_64' && entries.includes('int80'));
+    // The simulator and the specs model the 64-bit and ia32 frames (signal_64.c, signal_32.c).
+    case 'sigreturn': return abi !== 'x32';
+    // lib/vdso/getrandom.c is exported by the 64-bit vDSO only (vdso64.lds.S, v6.11).
+    case 'vdso_getrandom': return abi === 'x86_64';
+    case 'process_vm_readv': return abi !== 'x32';
+    default: return true;
+  }
+}
+
+const le32 = (v: bigint | number): string => {
+  const x = BigInt.asUintN(32, BigInt(v));
+  return [0n, 8n, 16n, 24n].map((s) => ((x >> s) & 0xffn).toString(16).padStart(2, '0')).join('');
+};
+const le64 = (v: bigint): string => le32(v & 0xffff_ffffn) + le32(v >> 32n);
+
+/**
+ * A struct user_desc (arch/x86/include/uapi/asm/ldt.h: entry_number, base_addr, limit, then the
+ * bit fields seg_32bit:1 contents:2 read_exec_only:1 limit_in_pages:1 seg_not_present:1
+ * useable:1 lm:1) as hex. `valid`: a data segment write_ldt/do_set_thread_area accept.
+ */
+function userDesc(r: Rng, entry: number, valid: boolean): string {
+  const base = r.pick([0, 0x2000_0000, 0x1000, r.u32(), 0xffff_f000]);
+  const limit = valid ? r.pick([0xfffff, 0xfff, r.below(0x10_0000)]) : r.pick([0xfffff, 0, r.below(0x10_0000), r.u32()]);
+  let flags: number;
+  if (valid) {
+    // seg_32bit, contents 0/1 (data, expand-down data), read_exec_only, limit_in_pages, present, useable.
+    flags = (r.below(2) | (r.below(2) << 1) | (r.below(2) << 3) | (r.below(2) << 4) | (r.chance(0.15) ? 1 << 5 : 0) | (r.below(2) << 6)) >>> 0;
+  } else flags = r.chance(0.85) ? r.below(256) : r.u32();
+  return `${le32(entry)} ${le32(base)} ${le32(limit)} ${le32(flags)}`;
+}
+
+/** The 64-bit GS or, for i386 code (its libc's thread pointer is GS), FS: where a selector is loaded. */
+const freeSeg = (abi: Abi): 'fs' | 'gs' => (abi === 'i386' ? 'fs' : 'gs');
+
+/** A set-up call that must succeed, and the selector it makes loadable (if any). */
+function validSetup(r: Rng, abi: Abi, entries: readonly FuzzEntry[], body: FuzzBody, name: string): { setup: FuzzSetup; selector?: bigint } {
+  const opts = ['ldt', 'ldt'];
+  if (abi !== 'i386') opts.push('gs', 'gs-refused');
+  if (abi === 'i386' || (abi === 'x86_64' && entries.includes('int80'))) opts.push('tls');
+  const o = r.pick(opts);
+  if (o === 'ldt') {
+    const e = r.below(16);
+    (body.memory ??= {})[name] = { hex: userDesc(r, e, true), place: 'low32' };
+    return { setup: { call: 'modify_ldt', args: [0x11n, `buf:${name}`, 16n] }, selector: BigInt((e << 3) | 7) };
+  }
+  if (o === 'tls') {
+    const e = r.pick([13, 14]);
+    // tls_desc_okay (arch/x86/kernel/tls.c) refuses a 16-bit segment: seg_32bit is forced on.
+    const d = userDesc(r, e, true).split(' ');
+    d[3] = le32(parseInt(d[3]!.match(/../g)!.reverse().join(''), 16) | 1);
+    (body.memory ??= {})[name] = { hex: d.join(' '), place: 'low32' };
+    const s: FuzzSetup = { call: 'set_thread_area', args: [`buf:${name}`] };
+    if (abi !== 'i386') {
+      s.entry = 'int80';
+      (body.requires ??= {}).ia32 = true;
+    }
+    return { setup: s, selector: BigInt((e << 3) | 3) };
+  }
+  if (o === 'gs') return { setup: { call: 'arch_prctl', args: [0x1001n, r.pick([0n, 1n, 0x1234n, 0x2_0000_0000n, 0x7fff_ffff_f000n - 0x1000n])] } };
+  // Refused on purpose: at or above TASK_SIZE_MAX (process_64.c do_arch_prctl_64 → -EPERM).
+  return { setup: { call: 'arch_prctl', args: [0x1001n, r.pick([1n << 63n, 0xffff_8000_0000_0000n, MASK64])], expect_errno: 'EPERM' } };
+}
+
+/** Draw a feature case into `body` (entry/call/...); returns the template's name. */
+function featureCase(r: Rng, f: FuzzFeature, abi: Abi, entries: readonly FuzzEntry[], body: FuzzBody, base: () => string): string {
+  const int80ok = abi !== 'i386' && entries.includes('int80');
+  const native: FuzzEntry = abi === 'i386' ? 'int80' : 'syscall';
+  const useInt80 = () => {
+    body.entry = 'int80';
+    if (abi !== 'i386') (body.requires ??= {}).ia32 = true;
+  };
+  switch (f) {
+    case 'setup': {
+      const kind = base();
+      const n = r.chance(0.7) ? 1 : 2;
+      let sel: bigint | undefined;
+      for (let i = 0; i < n; i++) {
+        const v = validSetup(r, abi, entries, body, `s${i}`);
+        (body.setup ??= []).push(v.setup);
+        sel ??= v.selector;
+      }
+      // The selector the set-up made, loaded after the call: the LDT/GDT entry survived it.
+      if (sel !== undefined && r.chance(0.4)) body.segs = { [freeSeg(abi)]: sel };
+      return `setup+${kind}`;
+    }
+    case 'breakpoint': {
+      const kind = base();
+      body.breakpoint = true;
+      (body.requires ??= {}).kernel = '>=5.13';
+      if (r.chance(0.25) && !body.flags?.includes('TF')) (body.flags ??= []).push('TF');
+      return `breakpoint+${kind}`;
+    }
+    case 'ldt': {
+      body.entry = native;
+      if (int80ok && r.chance(0.2)) useInt80();
+      body.call = 'modify_ldt';
+      body.isolate = true;
+      const func = r.pick([1n, 0x11n, 0x11n, 1n, 0n, 2n, 0x10n, BigInt(r.below(256))]);
+      if (func === 0n || func === 2n) {
+        // read_ldt / read_default_ldt clear up to bytecount: keep it inside the 64-byte region.
+        body.memory = { out: { size: 64, fill: 0xee, readback: true } };
+        if (r.chance(0.5)) body.setup = [validSetup(r, abi, [], body, 's0').setup];
+        body.args = [func, 'buf:out', BigInt(r.pick([0, 8, 16, 24, 40, 64]))];
+        return 'ldt-read';
+      }
+      const e = r.pick([0, 1, 2, 3, 7, 8191, 8192, 0xffff_ffff, r.below(16)]);
+      body.memory = { u: { hex: userDesc(r, e, r.chance(0.5)), place: 'low32' } };
+      body.args = [func, 'buf:u', BigInt(r.pick([16, 16, 16, 16, 0, 8, 15, 17, 24, 32]))];
+      if (e < 8192 && r.chance(0.35)) body.segs = { [freeSeg(abi)]: BigInt((e << 3) | 7) };
+      return 'ldt-write';
+    }
+    case 'tls': {
+      useInt80();
+      body.isolate = true;
+      if (r.chance(0.3)) {
+        const v = validSetup(r, abi, entries, body, 's0');
+        if (v.setup.call === 'set_thread_area') body.setup = [v.setup];
+        body.call = 'get_thread_area';
+        body.memory = { ...body.memory, g: { hex: le32(r.pick([13, 14, 12, 11, 15, 0xffff_ffff])), size: 16, fill: 0xee, place: 'low32', readback: true } };
+        body.args = ['buf:g'];
+        return 'tls-get';
+      }
+      // Entry 12 is the i386 libc's own thread pointer: replacing it would break the probe.
+      const es = [0xffff_ffff, 13, 14, 6, 7, 8, 11, 15, 0];
+      if (abi !== 'i386') es.push(12);
+      const e = r.pick(es);
+      body.call = 'set_thread_area';
+      body.memory = { u: { hex: userDesc(r, e, r.chance(0.6)), place: 'low32', readback: true } };
+      body.args = ['buf:u'];
+      if (e >= 12 && e <= 14 && r.chance(0.35)) body.segs = { [freeSeg(abi)]: BigInt((e << 3) | 3) };
+      return 'tls-set';
+    }
+    case 'arch_prctl': {
+      body.entry = native;
+      body.call = 'arch_prctl';
+      body.isolate = true;
+      // Never ARCH_SET_FS (libc's thread pointer), ARCH_SET_CPUID, the vDSO mappers or CET/LAM
+      // enables: those would change the probe itself. Unknown codes are EINVAL.
+      const bogus = [0n, 0x1000n, 0x1005n, 0x1013n, 0x1fffn, 0x2000n, 0x6000n, 0xffff_ffffn];
+      if (abi === 'i386') {
+        // The compat arch_prctl knows only the CPUID options (do_arch_prctl_common): the rest is EINVAL.
+        body.args = [r.pick([0x1001n, 0x1002n, 0x1003n, 0x1004n, 0x1011n, ...bogus]), BigInt(r.u32())];
+        return 'arch_prctl-compat';
+      }
+      const o = r.below(4);
+      if (o === 0) {
+        body.args = [0x1001n, interesting(r, 64)];
+        return 'arch_prctl-set-gs';
+      }
+      if (o === 1) {
+        body.setup = [validSetup(r, 'x86_64', [], body, 's0').setup].filter((s) => s.call === 'arch_prctl');
+        if (!body.setup.length) body.setup = [{ call: 'arch_prctl', args: [0x1001n, 0x2_0000_0000n] }];
+        body.memory = { ...body.memory, b: { size: 8, fill: 0xaa, readback: true } };
+        body.args = [0x1004n, r.chance(0.85) ? 'buf:b' : 'unmapped'];
+        return 'arch_prctl-get-gs';
+      }
+      if (o === 2) {
+        body.args = [0x1011n, 0n];
+        return 'arch_prctl-get-cpuid';
+      }
+      body.args = [r.pick(bogus), BigInt(r.u32())];
+      return 'arch_prctl-bogus';
+    }
+    case 'signals': {
+      body.entry = native;
+      if (int80ok && r.chance(0.2)) useInt80();
+      body.isolate = true;
+      const sig = r.pick(['SIGUSR1', 'SIGUSR2', 'SIGURG', 'SIGWINCH', 'SIGCHLD', 'SIGALRM']);
+      const num = BigInt(SIGNALS[sig as keyof typeof SIGNALS] ?? 10);
+      const how = r.below(5);
+      if (how <= 1) body.signals = { [sig]: 'record' };
+      else if (how === 2) body.signals = { [sig]: { action: 'record', restart: true } };
+      else if (how === 3) body.signals = { [sig]: 'ignore' };
+      else body.signals = { [sig]: 'record' };
+      if (how === 4) body.blocked = [sig];
+      const bad = r.chance(0.1);
+      // Signal 0 probes the target; 65 is past _NSIG (kernel/signal.c valid_signal → EINVAL).
+      const s = bad ? r.pick([0n, 65n, 0xffff_ffffn]) : num;
+      if (r.chance(0.5)) {
+        body.call = 'kill';
+        body.args = ['pid', s];
+      } else {
+        body.call = 'tgkill';
+        body.args = ['pid', 'tid', s];
+      }
+      return `signals-${body.call}`;
+    }
+    case 'restart': {
+      body.entry = native;
+      if (int80ok && r.chance(0.2)) useInt80();
+      (body.requires ??= {}).features = ['ptrace'];
+      const restart = r.chance(0.5);
+      body.signals = { SIGUSR1: restart ? { action: 'record', restart: true } : 'record', SIGUSR2: 'record' };
+      // The first signal arrives at the call's entry stop; a restarted call (n = 3: call,
+      // rt_sigreturn, call again) is ended by the second, whose handler has no SA_RESTART.
+      body.ptrace = [{ stop: 'entry', kill: 'SIGUSR1' }, { stop: 'entry', n: 3, kill: 'SIGUSR2' }];
+      const c = r.pick(['read', 'read', 'pause', 'nanosleep']);
+      body.call = c;
+      if (c === 'read') {
+        body.fds = { p: { pipe: '' } };
+        body.memory = { b: { size: 8 } };
+        body.args = ['fd:p.r', 'buf:b', 8n];
+      } else if (c === 'nanosleep') {
+        body.memory = { ts: { hex: `${le64(100n)} ${le64(0n)}` } };
+        body.args = ['buf:ts', 0n];
+      }
+      return `restart-${body.call}${restart ? '-sa' : ''}`;
+    }
+    case 'sigreturn': {
+      body.entry = 'sigreturn';
+      const fr: Record<string, Val> = {};
+      const names = abi === 'i386' ? ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'] : ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+      const n = r.below(5);
+      for (let i = 0; i < n; i++) fr[r.pick(names)] = interesting(r, codeBits(abi));
+      const fl = abi === 'i386' ? 'eflags' : 'rflags';
+      if (r.chance(0.3)) {
+        // DF, AC, CF, OF, NT, RF, ID, TF (rare: every step traps).
+        const bit = r.pick([0x400n, 0x4_0000n, 1n, 0x800n, 0x4000n, 0x1_0000n, 0x20_0000n, 0x400n, 0x100n]);
+        fr[fl] = `rflags_in | ${hex(bit)}`;
+      }
+      let kind = 'sigreturn-regs';
+      if (abi === 'x86_64' && r.chance(0.15)) {
+        // A return address SYSRET must not take (non-canonical) or an unmapped canonical one.
+        const ip = r.pick([0x8000_0000_0000n, 1n << 63n, 0x1000n, 0xffff_8000_0000_0000n, 0x7fff_ffff_f000n]);
+        fr.rip = ip;
+        if (r.chance(0.5)) {
+          fr.rcx = ip;
+          fr.r11 = 'rflags_in';
+        }
+        kind = 'sigreturn-rip';
+      }
+      if (abi === 'i386' && r.chance(0.25)) {
+        // RPL-0 selectors come back with RPL 3; a null or 64-bit CS, or an LDT selector without an LDT, fault.
+        fr[r.pick(['cs', 'ds', 'es', 'fs', 'ss'])] = r.pick([0x20n, 0x23n, 0x28n, 0x2bn, 0x63n, 0x6bn, 0n, 0x33n, 0x7n, 0xfn, 0x3n]);
+        kind = 'sigreturn-segs';
+      }
+      body.sigreturn = fr;
+      if (abi === 'x86_64' && r.chance(0.1)) {
+        // rt_sigreturn (15) is on the x86_64 strict-mode list (kernel/seccomp.c mode1_syscalls).
+        body.seccomp = 'strict';
+        (body.requires ??= {}).features = ['seccomp'];
+        kind += '-strict';
+      }
+      return kind;
+    }
+    case 'vdso_getrandom': {
+      body.entry = 'vdso_fn';
+      body.symbol = r.pick(['getrandom', '__vdso_getrandom']);
+      (body.requires ??= {}).kernel = '>=6.11';
+      body.memory = { b: { size: 64, fill: 0 } };
+      const o = r.below(5);
+      if (o === 0) {
+        // The opaque-parameters query (lib/vdso/getrandom.c): buffer NULL, len 0, flags 0, ~0UL.
+        body.memory.b!.readback = true;
+        body.args = [0n, 0n, r.chance(0.8) ? 0n : 1n, 'buf:b', MASK64];
+        return 'getrandom-query';
+      }
+      if (o === 1) {
+        body.args = ['unmapped', BigInt(r.pick([1, 16, 64])), 0n, 0n, 0n];
+        return 'getrandom-fault';
+      }
+      // GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4; RANDOM|INSECURE and unknown bits are EINVAL.
+      body.args = ['buf:b', BigInt(r.pick([0, 1, 16, 32, 64])), BigInt(r.pick([0, 1, 2, 4, 3, 5, 6, 7, 8, 0x10, 0x8000_0000, r.u32()])), 0n, 0n];
+      return 'getrandom-call';
+    }
+    case 'process_vm_readv': {
+      body.entry = native;
+      body.call = 'process_vm_readv';
+      const w = abi === 'i386' ? 32 : 64; // struct iovec: two longs (compat_iovec on i386)
+      const iov = (base: bigint, len: bigint) => (w === 64 ? `${le64(base)} ${le64(len)}` : `${le32(base)} ${le32(len)}`);
+      const src = 0x5a5b_0000n;
+      const remote = r.pick([src, src, src + 0xff8n, 0x5a5c_0000n, 0n, ...(abi === 'x86_64' ? [0xffff_ffff_ff60_0000n] : [])]);
+      const local = r.pick([0x5a5a_0000n, 0x5a5a_0000n, 0x5a5a_0038n, 0x5a5c_0000n]);
+      const len = BigInt(r.pick([0, 1, 8, 16, 64]));
+      const lcnt = BigInt(r.pick([1, 1, 1, 0, 2, 1025]));
+      body.memory = {
+        dst: { at: 0x5a5a_0000n, size: 128, fill: 0xee, readback: true },
+        // 4 KiB so an iovec at +0xff8 crosses into the unmapped page after it.
+        src: { at: src, size: 4096, text: 'fuzz-process-vm-readv' },
+        liov: { hex: `${iov(local, len)} ${iov(0x5a5a_0040n, 8n)}` },
+        riov: { hex: `${iov(remote, len)} ${iov(src + 8n, 8n)}` },
+      };
+      body.args = [r.chance(0.9) ? 'pid' : r.pick([0n, 0x7fff_fff0n]), 'buf:liov', lcnt, r.chance(0.9) ? 'buf:riov' : 'unmapped', BigInt(r.pick([1, 1, 2, 0])), r.chance(0.9) ? 0n : 1n];
+      return 'process_vm_readv';
+    }
+    case 'strict': {
+      body.seccomp = 'strict';
+      (body.requires ??= {}).features = ['seccomp'];
+      body.entry = native;
+      const c = r.pick(['write', 'write', 'read', 'getppid', 'exit', 'exit_group', 'close', 'enosys', ...(int80ok ? ['int80-write', 'int80-one'] : []), ...(abi === 'i386' ? ['rt_sigreturn'] : [])]);
+      body.memory = { b: { text: 'x', place: 'low32' } };
+      switch (c) {
+        case 'write': body.call = 'write'; body.args = ['fd:null', 'buf:b', BigInt(r.below(2))]; break;
+        case 'read': body.call = 'read'; body.fds = { p: { pipe: 'abc' } }; body.args = ['fd:p.r', 'buf:b', 1n]; break;
+        case 'exit': body.call = 'exit'; body.args = [BigInt(r.below(256))]; break;
+        case 'exit_group': body.call = 'exit_group'; body.args = [BigInt(r.below(256))]; break;
+        case 'close': body.call = 'close'; body.fds = { c: { closed: true } }; body.args = ['fd:c']; break;
+        case 'enosys': body.nr = enosysNumber(r, tableOf(abi, native), 'range'); break;
+        case 'int80-write': useInt80(); body.call = 'write'; body.args = ['fd:null', 'buf:b', 1n]; break;
+        // The x86_64 write number through int $0x80 is ia32 exit: on the list (mode1_syscalls_32).
+        case 'int80-one': useInt80(); body.nr = 1n; body.args = [BigInt(r.below(256))]; break;
+        default: body.call = c;
+      }
+      return `strict-${c}`;
+    }
+  }
+}
+
+/** The plain calls of session 1 (ids, closed fds, bad pointers, ENOSYS numbers) into `body`; returns the template. */
+function plainCase(r: Rng, abi: Abi, allowed: readonly FuzzEntry[], body: FuzzBody): string {
   const entry = r.pick(allowed);
+  body.entry = entry;
   const table = tableOf(abi, entry);
-  const bits = codeBits(abi);
-  const wide = bits === 64 && table !== 'i386'; // 64-bit argument registers
-  const body: FuzzBody = { entry };
-  if (entry === 'int80' && abi !== 'i386') body.requires = { ia32: true };
+  const wide = codeBits(abi) === 64 && table !== 'i386'; // 64-bit argument registers
+  if (entry === 'int80' && abi !== 'i386') (body.requires ??= {}).ia32 = true;
   const highBits = (sym: string): Val => (wide && r.chance(0.3) ? `${sym} | ${hex(0xffff_ffff_0000_0000n)}` : sym);
   const kinds = ['id', 'id', 'id', 'close-closed', 'write-null', 'read-badptr', 'enosys-gap', 'enosys-range', 'negative'];
   if (abi === 'x86_64' && entry === 'syscall') kinds.push('x32-bit');
@@ -182,7 +545,7 @@ export function generateCase(seed: string, abi: Abi, index: number, entries: rea
       break;
     case 'write-null':
       body.call = 'write';
-      body.memory = { b: { text: 'fuzz' } };
+      body.memory = { ...body.memory, b: { text: 'fuzz' } };
       body.args = [highBits('fd:null'), 'buf:b', BigInt(r.below(5))];
       break;
     case 'read-badptr':
@@ -198,15 +561,46 @@ export function generateCase(seed: string, abi: Abi, index: number, entries: rea
     default:
       body.nr = enosysNumber(r, table, kind === 'enosys-gap' ? 'gap' : kind === 'enosys-range' ? 'range' : 'negative');
   }
+  return kind;
+}
+
+/**
+ * Draw case `index` of `abi`: a pure function of (seed, abi, index, entries, features). Half
+ * the cases (when any feature fits the ABI) come from a feature template, the rest are plain.
+ */
+export function generateCase(seed: string, abi: Abi, index: number, entries: readonly FuzzEntry[], features: readonly FuzzFeature[] = FUZZ_FEATURES): FuzzCase | undefined {
+  const allowed = entriesFor(abi, entries);
+  if (!allowed.length) return undefined;
+  const r = new Rng(`${seed}/${abi}/${index}`);
+  const bits = codeBits(abi);
+  const feats = features.filter((f) => featureFits(f, abi, allowed));
+  let feature: FuzzFeature | undefined;
+  if (feats.length && r.chance(FEATURE_SHARE)) {
+    let w = r.below(feats.reduce((s, f) => s + FEATURE_WEIGHT[f], 0));
+    feature = feats.find((f) => (w -= FEATURE_WEIGHT[f]) < 0)!;
+  }
+  const body: FuzzBody = { entry: allowed[0]! };
+  const kind = feature ? featureCase(r, feature, abi, allowed, body, () => plainCase(r, abi, allowed, body)) : plainCase(r, abi, allowed, body);
+  const numbered = body.entry === 'syscall' || body.entry === 'int80';
   // High bits in RAX: the kernel uses the low 32 bits sign-extended (ABI-FACTS §3.4).
-  if (bits === 64 && r.chance(0.25)) body.nr_high = r.chance(0.5) ? 0xffff_ffffn : BigInt(r.u32());
-  if (r.chance(0.5)) body.sentinel = true;
-  const visible = (abi === 'i386' ? GPRS32 : GPRS64).filter((g) => g !== 'rsp' && g !== 'rax');
-  const nregs = r.below(6);
-  for (let i = 0; i < nregs; i++) (body.regs ??= {})[r.pick(visible)] = interesting(r, bits);
-  const flags: SettableFlag[] = FLAG_POOL.filter(() => r.chance(0.12));
-  if (r.chance(0.04)) flags.push('TF');
-  if (flags.length) body.flags = flags;
+  if (numbered && bits === 64 && r.chance(0.25)) body.nr_high = r.chance(0.5) ? 0xffff_ffffn : BigInt(r.u32());
+  // A vDSO function is a C call: its caller-saved registers are the function's to clobber.
+  if (body.entry !== 'vdso_fn') {
+    if (r.chance(0.5)) body.sentinel = true;
+    const visible = (abi === 'i386' ? GPRS32 : GPRS64).filter((g) => g !== 'rsp' && g !== 'rax');
+    const nregs = r.below(6);
+    for (let i = 0; i < nregs; i++) (body.regs ??= {})[r.pick(visible)] = interesting(r, bits);
+  }
+  // AC reaches the signal handler (handle_signal clears only DF, RF and TF), where the probe's
+  // own misaligned C code takes #AC natively (SIGBUS): not drawn where a handler runs.
+  // A vDSO function is called as C: the psABI wants DF clear at the call, so no flags there.
+  const handler = body.signals || body.ptrace || body.breakpoint || body.entry === 'sigreturn';
+  const flags: SettableFlag[] = body.entry === 'vdso_fn' ? [] : FLAG_POOL.filter((f) => r.chance(0.12) && !(handler && f === 'AC'));
+  // TF under a tracer would add single-step stops to the tracer's script: not drawn there.
+  // Nor for entry sigreturn: its probe stub raises the frame's signal with int3, which TF would
+  // single-step; the return's TF belongs in the frame (`sigreturn: {rflags: rflags_in | 0x100}`).
+  if (r.chance(0.04) && !body.ptrace && body.entry !== 'vdso_fn' && body.entry !== 'sigreturn') flags.push('TF');
+  for (const f of flags) if (!body.flags?.includes(f)) (body.flags ??= []).push(f);
   return { abi, index, kind, body };
 }
 
@@ -223,6 +617,18 @@ function yval(v: Val): string {
   return typeof v === 'bigint' ? hex(BigInt.asUintN(64, v)) : JSON.stringify(v);
 }
 
+function memYaml(m: FuzzMem): string {
+  const p: string[] = [];
+  if (m.text !== undefined) p.push(`text: ${JSON.stringify(m.text)}`);
+  if (m.hex !== undefined) p.push(`hex: "${m.hex}"`);
+  if (m.size !== undefined) p.push(`size: ${m.size}`);
+  if (m.fill !== undefined) p.push(`fill: ${hex(BigInt(m.fill))}`);
+  if (m.place) p.push(`place: ${m.place}`);
+  if (m.at !== undefined) p.push(`at: ${hex(m.at)}`);
+  if (m.readback) p.push('readback: true');
+  return `{ ${p.join(', ')} }`;
+}
+
 /** The body as YAML lines of a case map (without name and expect), at `ind` spaces. */
 export function bodyYaml(abi: Abi, b: FuzzBody, ind: string): string[] {
   const L: string[] = [];
@@ -237,9 +643,29 @@ export function bodyYaml(abi: Abi, b: FuzzBody, ind: string): string[] {
     L.push(`${ind}regs: { ${parts.join(', ')} }`);
   }
   if (b.flags?.length) L.push(`${ind}flags: [${b.flags.join(', ')}]`);
-  if (b.memory) L.push(`${ind}memory: { ${Object.entries(b.memory).map(([k, m]) => `${k}: { text: ${JSON.stringify(m.text)} }`).join(', ')} }`);
+  if (b.memory) L.push(`${ind}memory: { ${Object.entries(b.memory).map(([k, m]) => `${k}: ${memYaml(m)}`).join(', ')} }`);
   if (b.fds) L.push(`${ind}fds: { ${Object.entries(b.fds).map(([k, f]) => `${k}: ${'closed' in f ? '{ closed: true }' : `{ pipe: ${JSON.stringify(f.pipe)} }`}`).join(', ')} }`);
-  if (b.requires) L.push(`${ind}requires: { ia32: true }`);
+  if (b.symbol !== undefined) L.push(`${ind}symbol: ${b.symbol}`);
+  if (b.sigreturn) L.push(`${ind}sigreturn: { ${Object.entries(b.sigreturn).map(([k, v]) => `${k}: ${yval(v)}`).join(', ')} }`);
+  if (b.setup?.length) {
+    L.push(`${ind}setup:`);
+    for (const c of b.setup) {
+      const parts = [`call: ${c.call}`, `args: [${c.args.map(yval).join(', ')}]`, ...(c.expect_errno ? [`expect_errno: ${c.expect_errno}`] : []), ...(c.entry ? [`entry: ${c.entry}`] : [])];
+      L.push(`${ind}  - { ${parts.join(', ')} }`);
+    }
+  }
+  if (b.signals) L.push(`${ind}signals: { ${Object.entries(b.signals).map(([k, a]) => `${k}: ${typeof a === 'string' ? a : '{ action: record, restart: true }'}`).join(', ')} }`);
+  if (b.blocked?.length) L.push(`${ind}blocked: [${b.blocked.join(', ')}]`);
+  if (b.ptrace?.length) L.push(`${ind}ptrace: { at: [${b.ptrace.map((a) => `{ stop: ${a.stop}, ${a.n !== undefined ? `n: ${a.n}, ` : ''}kill: ${a.kill} }`).join(', ')}] }`);
+  if (b.seccomp) L.push(`${ind}seccomp: ${b.seccomp}`);
+  if (b.breakpoint) L.push(`${ind}breakpoint: { at: next_ip }`);
+  if (b.segs) L.push(`${ind}segs: { ${Object.entries(b.segs).map(([k, v]) => `${k}: ${hex(v!)}`).join(', ')} }`);
+  if (b.isolate) L.push(`${ind}isolate: true`);
+  if (b.requires) {
+    const q = b.requires;
+    const parts = [...(q.ia32 ? ['ia32: true'] : []), ...(q.kernel ? [`kernel: "${q.kernel}"`] : []), ...(q.features?.length ? [`features: [${q.features.join(', ')}]`] : [])];
+    L.push(`${ind}requires: { ${parts.join(', ')} }`);
+  }
   return L;
 }
 
@@ -315,6 +741,36 @@ export type Compared =
   | { kind: 'not-compared'; why: string }
   | { kind: 'differ'; diffs: FieldDiff[]; a: Observation; b: Observation; ec: ExpandedCase };
 
+/** SysV psABI §3.2.1: a called function may change these; only rax (the result) is the vDSO's answer. */
+const CALLER_SAVED = new Set(['after.rcx', 'after.rdx', 'after.rsi', 'after.rdi', 'after.r8', 'after.r9', 'after.r10', 'after.r11', 'after.rflags']);
+
+/**
+ * Differences that say nothing about the ABI (docs/fuzz.md "Comparing"), found by the
+ * session-2 campaigns:
+ * - a vdso_fn case's caller-saved registers: the C function's to clobber (psABI §3.2.1);
+ * - trapno/err present on one side only: for a signal no CPU exception raised (kill, tgkill,
+ *   the perf SIGTRAP of a breakpoint) setup_sigcontext copies current->thread.trap_nr and
+ *   error_code (arch/x86/kernel/signal_64.c), stale state from the thread's last trap, which
+ *   the simulator does not claim;
+ * - the registers of a signal raised by a `segs` load after the call: natively they are the
+ *   probe's own code at that load, in the sim the modelled state;
+ * - `traps` with a breakpoint: the #DB of the breakpoint ends the case before the return's
+ *   single step, and natively the traps counted are the probe's own instructions before it;
+ * - before.rax of entry sigreturn: the frame's rax is the input; what RAX held before the
+ *   signal is the target's own.
+ */
+function notComparable(d: FieldDiff, c: Case): boolean {
+  const f = d.field;
+  if (c.entry === 'vdso_fn' && CALLER_SAVED.has(f)) return true;
+  if (/^(signal|delivered\[\d+\])\.(trapno|err)$/.test(f) && (d.a === '(absent)' || d.b === '(absent)')) return true;
+  if (c.segs && f.startsWith('signal.regs.')) return true;
+  if (c.breakpoint && f === 'traps') return true;
+  if (c.entry === 'sigreturn' && f === 'before.rax') return true;
+  // A process that died or exited before reporting has no `before` on that side.
+  if (f.startsWith('before.') && (d.a === '(absent)' || d.b === '(absent)')) return true;
+  return false;
+}
+
 /** Run on both sides and compare each case's Observations (harness/diff.ts). */
 export async function runPair(sides: [FuzzSide, FuzzSide], ecs: readonly ExpandedCase[]): Promise<Compared[]> {
   const ra = await runSide(sides[0], ecs);
@@ -330,7 +786,7 @@ export async function runPair(sides: [FuzzSide, FuzzSide], ecs: readonly Expande
     // An input given as an operand (`fd:c | 0xffffffff00000000`) resolves to each target's own
     // descriptor or address; diff.ts names only the plain value, so such inputs are not compared.
     const symbolic = (f: string) => f.startsWith('before.') && ec.case.regs[f.slice(7) as Gpr]?.ref !== undefined;
-    const diffs = compareObservations(a.obs, b.obs, ec.case).filter((d) => !symbolic(d.field) && (d.field !== 'traps' || (a.obs.traps ?? 0) === 0 || (b.obs.traps ?? 0) === 0));
+    const diffs = compareObservations(a.obs, b.obs, ec.case).filter((d) => !symbolic(d.field) && (d.field !== 'traps' || (a.obs.traps ?? 0) === 0 || (b.obs.traps ?? 0) === 0) && !notComparable(d, ec.case));
     return diffs.length ? { kind: 'differ', diffs, a: a.obs, b: b.obs, ec } : { kind: 'same' };
   });
 }
@@ -352,7 +808,18 @@ const clone = (b: FuzzBody): FuzzBody => ({
   args: b.args && [...b.args],
   regs: b.regs && { ...b.regs },
   flags: b.flags && [...b.flags],
+  sigreturn: b.sigreturn && { ...b.sigreturn },
+  setup: b.setup && b.setup.map((c) => ({ ...c, args: [...c.args] })),
+  blocked: b.blocked && [...b.blocked],
+  segs: b.segs && { ...b.segs },
 });
+/** Drop an optional key when the simplification emptied it (the loader refuses `setup: []`). */
+const prune = (y: FuzzBody): FuzzBody => {
+  for (const k of ['args', 'flags', 'setup', 'blocked'] as const) if (y[k] && !y[k]!.length && k !== 'args') delete y[k];
+  for (const k of ['regs', 'sigreturn', 'segs'] as const) if (y[k] && !Object.keys(y[k]!).length) delete y[k];
+  for (const k of Object.keys(y) as (keyof FuzzBody)[]) if (y[k] === undefined) delete y[k];
+  return y;
+};
 
 /** One-step simplifications of a body, most drastic first (drops before value changes). */
 export function simplifications(b: FuzzBody): Step[] {
@@ -378,6 +845,16 @@ export function simplifications(b: FuzzBody): Step[] {
       s.push({ label: `args[${i}] = ${plain}`, apply: (x) => { const y = clone(x); y.args![i] = plain; return y; } });
     }
   });
+  // The session-2 parts: each can go (or, for the frame, one register at a time).
+  if (b.breakpoint) s.push({ label: 'drop breakpoint', apply: (x) => { const y = clone(x); delete y.breakpoint; return y; } });
+  if (b.segs) s.push({ label: 'drop segs', apply: (x) => prune(Object.assign(clone(x), { segs: undefined })) });
+  if (b.blocked) s.push({ label: 'drop blocked', apply: (x) => prune(Object.assign(clone(x), { blocked: undefined })) });
+  (b.setup ?? []).forEach((c, i) => {
+    s.push({ label: `drop set-up call ${i + 1} (${c.call})`, apply: (x) => { const y = clone(x); y.setup?.splice(i, 1); return prune(y); } });
+  });
+  for (const k of Object.keys(b.sigreturn ?? {})) {
+    s.push({ label: `drop sigreturn ${k}`, apply: (x) => { const y = clone(x); if (y.sigreturn) delete y.sigreturn[k]; return prune(y); } });
+  }
   if (b.nr_high !== undefined && b.nr_high !== 0xffff_ffffn && b.nr_high !== 1n) {
     s.push({ label: 'nr_high = 1', apply: (x) => { const y = clone(x); if (y.nr_high !== undefined) y.nr_high = 1n; return y; } });
   }
@@ -567,12 +1044,22 @@ function tagsFor(sig: readonly string[], b: FuzzBody, abi: Abi): string[] {
   if (b.flags?.includes('TF')) t.add('single-step');
   if (b.entry === 'int80' || abi === 'i386') t.add('compat');
   if (abi === 'x32') t.add('x32');
+  if (b.setup || b.segs || b.call === 'modify_ldt' || b.call === 'set_thread_area' || b.call === 'get_thread_area') t.add('segments');
+  if (b.call === 'arch_prctl' || b.call === 'set_thread_area' || b.call === 'get_thread_area') t.add('tls');
+  if (b.breakpoint) t.add('return-path');
+  if (b.signals || b.entry === 'sigreturn') t.add('signals');
+  if (b.ptrace) t.add('ptrace').add('restart');
+  if (b.seccomp) t.add('seccomp');
+  if (b.entry === 'vdso_fn') t.add('vdso');
+  if (b.call === 'process_vm_readv') t.add('memory');
   return [...t];
 }
 
 const REFS: Record<string, string> = {
   syscall: 'arch/x86/entry/entry_64.S (entry_SYSCALL_64); arch/x86/entry/syscall_64.c (do_syscall_64)',
   int80: 'arch/x86/entry/syscall_32.c (do_int80_emulation)',
+  sigreturn: 'arch/x86/kernel/signal_64.c, signal_32.c (rt_sigreturn, restore_sigcontext)',
+  vdso_fn: 'lib/vdso/getrandom.c (__cvdso_getrandom); arch/x86/entry/vdso/vdso64.lds.S',
 };
 
 /** The finding as a spec file (one case), ready for review and a move to specs/<area>/. */
@@ -619,6 +1106,8 @@ export interface FuzzOptions {
   count: number;
   abis: Abi[];
   entries: FuzzEntry[];
+  /** Feature templates drawn besides the plain calls (default: all of FUZZ_FEATURES; [] = session 1's set). */
+  features?: readonly FuzzFeature[];
   shard?: { index: number; count: number };
   /** Where findings are written (created when there is one). */
   outDir?: string;
@@ -656,7 +1145,7 @@ export async function runFuzz(sides: [FuzzSide, FuzzSide], o: FuzzOptions): Prom
   const specId = `fuzz.s${o.seed}`;
   for (const abi of ABIS.filter((a) => o.abis.includes(a))) {
     const idx = shardIndexes(o.count, o.shard);
-    const cases = idx.map((i) => generateCase(o.seed, abi, i, o.entries)).filter((c): c is FuzzCase => c !== undefined);
+    const cases = idx.map((i) => generateCase(o.seed, abi, i, o.entries, o.features)).filter((c): c is FuzzCase => c !== undefined);
     const st: FuzzAbiStats = { abi, generated: cases.length, compared: 0, notCompared: 0, differing: 0 };
     rep.stats.push(st);
     if (!cases.length) continue;
