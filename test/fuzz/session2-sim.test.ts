@@ -1,7 +1,8 @@
 // The simulator fixes the session-2 fuzz campaigns (native vs sim:host, docs/fuzz.md) led to,
 // each checked on a case the fuzzer drew, written as a spec case and run on the simulator:
 // tgkill's si_code (SI_TKILL), the 64-bit sigcontext of a kill()ed handler (no ds/es/bases),
-// and RF = 1 in the flags a fault-class exception pushes (Intel SDM Vol. 3B §17.3.1.1).
+// RF = 1 in the flags a fault-class exception pushes (Intel SDM Vol. 3B §17.3.1.1), and
+// process_vm_readv returning 0 for an empty local side before it reads the remote iovecs.
 import t from 'tap';
 import { SI_CODES, SIGNALS } from '../../abi/constants.js';
 import { expandText } from '../../harness/fuzz.js';
@@ -59,4 +60,19 @@ t.test('a fault-class exception pushes RF = 1: #PF after sigreturn to an unmappe
   // A trap (the single step) pushes RF as it was: clear.
   const [tf] = spec('x86_64', '  - { name: tf, call: getpid, flags: [TF], expect: { ret: $pid } }').map((ec) => runCase(ec.case, PROFILES[0]!));
   t.ok((tf!.traps ?? 0) > 0, 'TF traps are still counted');
+});
+
+t.test('process_vm_readv with nothing to copy into returns 0 before reading rvec (mm/process_vm_access.c process_vm_rw)', async (t) => {
+  for (const abi of ['x86_64', 'i386']) {
+    // fuzz seed 102, x86_64 case 160 / i386 case 785: liovcnt 0 (or a zero iov_len), rvec unmapped.
+    const ecs = spec(abi, [
+      '  - { name: cnt0, call: process_vm_readv, memory: { d: { size: 16 } }, args: [pid, buf:d, 0, unmapped, 1, 0], expect: { ret: 0 } }',
+      '  - { name: one, call: process_vm_readv, memory: { l: { size: 16, fill: 0 } }, args: [pid, buf:l, 1, unmapped, 1, 0], expect: { ret: 0 } }',
+    ].join('\n'));
+    for (const p of PROFILES) {
+      const [a, b] = ecs.map((ec) => runCase(ec.case, p));
+      t.equal(a!.after?.rax, 0n, `${abi} ${p.name}: liovcnt 0 → 0, rvec not read`);
+      t.equal(b!.after?.rax, 0n, `${abi} ${p.name}: one zero-length local iovec → 0`);
+    }
+  }
 });

@@ -34,6 +34,9 @@ export const VM_ACCESS: Record<string, SyscallImpl> = {
       if (liovcnt! > UIO_MAXIOV || riovcnt! > UIO_MAXIOV) return err('EINVAL');
       const local = iovecs(c, lvec!, liovcnt!);
       if (!local) return err('EFAULT');
+      // process_vm_rw: "if (!iov_iter_count(&iter)) goto free_iov_l" — nothing to copy into
+      // returns 0 before the remote iovecs are read, so a bad rvec goes unnoticed (found by fuzz).
+      if (local.every((l) => l.len === 0n)) return 0n;
       const remote = iovecs(c, rvec!, riovcnt!);
       if (!remote) return err('EFAULT');
       if (BigInt.asIntN(32, pid!) !== c.p.pid) throw new NotModelled('process_vm_readv of another process');
