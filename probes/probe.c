@@ -1443,7 +1443,7 @@ static const char *unsupported_reason(const struct pcase *c)
 {
 #ifdef __x86_64__
 	if (!c->code64 && c->entry != E_SYSCALL && c->entry != E_INT80 && c->entry != E_SYSENTER && c->entry != E_NONE)
-		return "code compat from a 64-bit probe supports the syscall, int80, sysenter and none entries only";
+		return "code compat from a 64-bit probe supports the syscall, int80 and sysenter entries only, and none (a nop)";
 #else
 	if (c->code64)
 		return "code 64 from the i386 probe (a far jump into a 64-bit code segment) is not implemented";
