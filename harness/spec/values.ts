@@ -59,7 +59,11 @@ export function parseInput(v: unknown, bits: 32 | 64, decls: Decls): Parsed<Oper
   const lit = parseInt64(s);
   if (lit.ok) return withOr({ lit: BigInt.asUintN(bits, or === undefined ? lit.v : lit.v | or) });
   if (s.startsWith('$')) {
-    return bad(`input values name their symbols without "$": write "${s.slice(1)}"`);
+    // Only the run-time references below exist as inputs; $next_ip, $entry_ip and the other
+    // expectation symbols are known only once the target placed the entry.
+    const name = s.slice(1);
+    if ((INPUT_REFS as readonly string[]).includes(name)) return bad(`input values name their symbols without "$": write "${name}"`);
+    return bad(`"${s}" is an expectation symbol, not an input value (inputs are integers, buf:NAME[+N], fd:NAME, unmapped, pid, tid, ppid, uid, gid or rflags_in)`);
   }
   let m = /^buf:([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\S+))?$/.exec(s);
   if (m) {

@@ -273,3 +273,16 @@ t.test('vdso_fn args are the C function\'s: the 4th in RCX on 64-bit code, cdecl
   t.same([c32.regs.rbx, c32.regs.rcx, c32.regs.rdx, c32.regs.rsi, c32.regs.rdi], [1n, 2n, 3n, 4n, 5n].map((lit) => ({ lit })),
     'i386: ebx..edi, which the probe pushes as the cdecl arguments');
 });
+
+t.test('an expectation symbol given as an input value is named as such, not "write it without $"', async (t) => {
+  const bad = inline(`cases:
+  - name: a
+    abi: [x86_64]
+    call: getpid
+    regs: { rcx: $next_ip, rdx: $pid }
+    expect: { ret: 0 }
+`);
+  const msgs = bad.errors.map((e) => e.message).join('\n');
+  t.match(msgs, /regs\.rcx: "\$next_ip" is an expectation symbol, not an input value/);
+  t.match(msgs, /regs\.rdx: input values name their symbols without "\$": write "pid"/);
+});
