@@ -144,10 +144,13 @@ export function iret(cpu: Cpu, size: 64 | 32): InsnResult {
     for (const s of ['es', 'fs', 'gs', 'ds'] as const) {
       const c = cpu.seg[s];
       const dataOrNc = !(c.s && (c.type & 0x8) !== 0 && (c.type & 0x4) !== 0);
-      // Intel's pseudo-code also zeroes a NULL selector whose RPL is not 0 ("IF SegmentSelector
-      // == NULL ... SegmentSelector <- 0"; the kernel's "x86/ia32: Leave NULL selector values 0~3
-      // as is" relies on it); AMD APM Vol. 3 IRET checks only DPL < CPL, so 1..3 survive there.
-      if (cpu.traits.vendor === 'intel' && c.selector !== 0 && (c.selector & 0xfffc) === 0) {
+      // A NULL selector whose RPL is not 0 is zeroed too (Intel's pseudo-code: "IF SegmentSelector
+      // == NULL ... SegmentSelector <- 0"). AMD does the same, although APM Vol. 3's IRET text
+      // only names DPL < CPL: the kernel states it for x86 in general (arch/x86/kernel/
+      // signal_32.c, above fixup_rpl: "IRET zeros ES, FS, GS, and DS segment registers if any of
+      // them is found to have any nonzero NULL selector value"), and an AMD EPYC returns ES = 0
+      // for an ia32 rt_sigreturn frame with ES = 3 (docs/fuzz.md, seed 102 case 1328).
+      if (c.selector !== 0 && (c.selector & 0xfffc) === 0) {
         if (cpu.trace) cpu.note(insn, `${s.toUpperCase()} ← 0 (NULL selector ${hx(c.selector)})`);
         c.selector = 0;
         continue;
