@@ -261,6 +261,7 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
         const si = obs.delivered![i]!;
         if (d.handlerFlags) flagDiffs(`delivered.${i}.handler_flags`, d.handlerFlags, si.handler_rflags, out);
         if (d.flags) flagDiffs(`delivered.${i}.flags`, d.flags, si.regs.rflags, out);
+        if (d.code) checkValue(`delivered.${i}.code`, d.code, BigInt(si.code), 32, ctx, out, undefined, (v) => String(v));
       });
     }
   }

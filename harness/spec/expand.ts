@@ -787,6 +787,7 @@ function parseExpectation(
       const item: NonNullable<Expectation['delivered']>[number] = { signo: SIGNALS[d.signo as keyof typeof SIGNALS], name: d.signo };
       if (d.handler_flags) item.handlerFlags = flagPair(d.handler_flags, [...base, 'delivered', i, 'handler_flags']);
       if (d.flags) item.flags = flagPair(d.flags, [...base, 'delivered', i, 'flags']);
+      if (d.code !== undefined) { const mm = matcher(d.code, [...base, 'delivered', i, 'code'], SI_CODE_NS); if (mm) item.code = mm; }
       return item;
     });
   }

@@ -227,6 +227,8 @@ export const DeliveredExpectSchema = z.union([
     handler_flags: FlagsExpectSchema.optional(),
     // RFLAGS of the interrupted context, as the handler's frame saved them.
     flags: FlagsExpectSchema.optional(),
+    // The siginfo si_code the handler got (SI_USER, SI_TKILL, TRAP_PERF, ... or a number).
+    code: MatcherSchema.optional(),
   }),
 ]);
 

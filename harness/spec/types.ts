@@ -58,7 +58,7 @@ export interface Expectation {
   /** Flags every logged trap's handler ran with. */
   trapHandlerFlags?: { set: FlagName[]; clear: FlagName[] };
   /** In order, exactly; `handlerFlags` checks SignalInfo.handler_rflags, `flags` the frame's rflags. */
-  delivered?: { signo: number; name: string; handlerFlags?: { set: FlagName[]; clear: FlagName[] }; flags?: { set: FlagName[]; clear: FlagName[] } }[];
+  delivered?: { signo: number; name: string; handlerFlags?: { set: FlagName[]; clear: FlagName[] }; flags?: { set: FlagName[]; clear: FlagName[] }; code?: Matcher }[];
   memory?: { name: string; hex: string; text?: string }[];
   /** Expected ptrace stops, a prefix of Observation.events' ptrace stops, in order. */
   events?: PtraceEventCheck[];

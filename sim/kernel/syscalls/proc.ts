@@ -1,6 +1,6 @@
 // Process-level syscalls: ids (with i386's 16-bit variants), uname/olduname, personality,
 // sched_yield, prctl (option and argument validation), getrandom (flag validation),
-// kill/tgkill, exit/exit_group, rt_sigaction, rt_sigprocmask, sigaltstack, uretprobe.
+// kill/tgkill/tkill, exit/exit_group, rt_sigaction, rt_sigprocmask, sigaltstack, uretprobe.
 // Sources: kernel/sys.c, kernel/uid16.c, kernel/signal.c, kernel/exit.c,
 // drivers/char/random.c, arch/x86/kernel/uprobes.c.
 
@@ -196,6 +196,21 @@ export const PROC: Record<string, SyscallImpl> = {
       if (tid !== c.p.tid || tgid !== c.p.pid) return err('ESRCH');
       if (!validSig(sig!)) return err('EINVAL');
       // do_tkill: prepare_kill_siginfo(sig, &info, PIDTYPE_PID) → si_code SI_TKILL.
+      sendSelf(c, sig!, SI_CODES.SI_TKILL);
+      return 0n;
+    },
+  },
+
+  // kernel/signal.c: tkill(pid, sig) is do_tkill(0, pid, sig): any task with that tid (no
+  // thread-group check), si_code SI_TKILL; a pid <= 0 is EINVAL, an unknown one ESRCH, found
+  // before the signal number is validated (do_send_specific → check_kill_permission).
+  sys_tkill: {
+    args: 'ii',
+    run: (c, [tid, sig]) => {
+      if (tid! <= 0n) return err('EINVAL');
+      if (tid === c.p.ppid) throw new NotModelled('tkill() of a task outside the case');
+      if (tid !== c.p.tid) return err('ESRCH');
+      if (!validSig(sig!)) return err('EINVAL');
       sendSelf(c, sig!, SI_CODES.SI_TKILL);
       return 0n;
     },
