@@ -4,8 +4,10 @@
  * one Observation per line, as JSON, on stdout. Built once per ABI (-m64, -m32, -mx32).
  *
  * Plain register cases run in this process with their faults caught on an alternate
- * signal stack and recovered with siglongjmp; cases marked isolate run in a forked child
- * with limits, a private directory and a time limit, reporting through a pipe.
+ * signal stack and recovered with siglongjmp; cases marked isolate run in a child of their
+ * own (a CLONE_VM child for calls that cannot touch the address space, a fork otherwise)
+ * with limits, a private directory and a time limit, writing their observation into memory
+ * shared with the probe (exec cases, which replace the child's image, through a pipe).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
