@@ -44,6 +44,7 @@
 #include "before.h"
 #include "setup.h"
 #include "traps.h"
+#include "maps.h"
 #include "include/sysabi_nr.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
@@ -185,6 +186,7 @@ struct pcase {
 	int has_nextip;
 	uint64_t nextip;
 	int hwbp; /* RT-04: 1 = an instruction breakpoint on next_ip (probes/hwbp.c) */
+	int observe; /* OBS_AUXV | OBS_MAPS: report the auxv / special mappings (probes/maps.c) */
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	struct setup_req *setup; /* set-up calls before the entry (probes/setup.c) */
@@ -917,6 +919,15 @@ static int parse_case_line(struct pcase *c, char *line)
 		if (strcmp(t[1], "next_ip") != 0)
 			case_bad(c, "hwbp: the breakpoint can only be at next_ip", t[1]);
 		c->hwbp = 1;
+	} else if (strcmp(k, "observe") == 0 && nt == 2) { /* VD-01/VD-04, probes/maps.c */
+		for (char *w = t[1], *sv = NULL; (w = strtok_r(w, ",", &sv)); w = NULL) {
+			if (strcmp(w, "auxv") == 0)
+				c->observe |= OBS_AUXV;
+			else if (strcmp(w, "maps") == 0)
+				c->observe |= OBS_MAPS;
+			else
+				case_bad(c, "observe: expected auxv and/or maps", LINE_TEXT);
+		}
 	} else if (strcmp(k, "nextip") == 0 && nt == 2) {
 		if (!parse_u64(t[1], &c->nextip))
 			case_bad(c, "bad nextip", LINE_TEXT);
@@ -1829,6 +1840,13 @@ contend_again:
 	}
 	if (anyread)
 		jb_raw(b, "}", 1);
+	if (c->observe) { /* after the call: the maps as the call left them */
+		static char obsbuf[8192];
+		if ((c->observe & OBS_AUXV) && sysabi_auxv_json(obsbuf, sizeof obsbuf))
+			jb_s(b, obsbuf);
+		if ((c->observe & OBS_MAPS) && sysabi_maps_json(obsbuf, sizeof obsbuf))
+			jb_s(b, obsbuf);
+	}
 	jb_s(b, ",\"env\":{");
 	emit_ids(b);
 	int first = 0;
@@ -2677,6 +2695,7 @@ static char *next_line(struct linereader *r)
 static void init_process(char **argv)
 {
 	(void)argv;
+	sysabi_auxv_save(environ); /* before anything can replace environ */
 	/* The harness runs the probe in its own process group (so it can kill it with its
 	 * children); if the harness itself dies, a probe stuck in a case must not linger. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
