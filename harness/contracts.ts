@@ -305,6 +305,26 @@ export interface BeforeInsn {
   value?: bigint;
 }
 
+/** Case.thread: who installs which seccomp filters around the second thread's creation. */
+export interface ThreadSetup {
+  /** When the main thread installs Case.seccomp: 'before' it creates the second thread (which
+   *  then inherits the filters: kernel/fork.c copy_seccomp) or 'after' (the filters reach the
+   *  second thread only through SECCOMP_FILTER_FLAG_TSYNC). */
+  mainSeccomp: 'before' | 'after';
+  /** Filters the second thread installs for itself as it starts (the recipe: NO_NEW_PRIVS,
+   *  no flags), before the main thread's 'after' installs: its filter tree then diverges. */
+  seccomp?: BpfInsn[][];
+}
+
+/** Observation.thread: how the second thread's call ended, as the main thread saw it. */
+export interface ThreadReport {
+  /** The second thread's id (clone's return value in the main thread). */
+  tid: bigint;
+  /** returned: control came back after the entry; signal: a handler caught a signal in its
+   *  call; killed: it ended inside the call (seccomp KILL_THREAD's do_exit). */
+  ended: 'returned' | 'signal' | 'killed';
+}
+
 /** Everything a target needs to run one case — and no expectation. */
 export interface Case {
   /** `<spec id>/<case slug>@<abi>`; unique in a run. */
@@ -390,6 +410,12 @@ export interface Case {
    *  the case's registers and RFLAGS (TF included) already loaded. Implies isolate: they may
    *  leave a base the probe itself depends on (glibc's FS) changed. */
   before?: BeforeInsn[];
+  /**
+   * SC-04/05/06: the call under test runs in a second thread of the case's (forked) process,
+   * made with a raw clone(CLONE_VM|CLONE_THREAD|...); the main thread waits for it to end and
+   * reports (Observation.thread). Implies isolate.
+   */
+  thread?: ThreadSetup;
   /** Run in a forked child: the case changes the process for good or may kill it. */
   isolate: boolean;
   /** Per-case time limit in milliseconds. */
@@ -503,6 +529,13 @@ export interface Observation {
   seccomp_install?: SeccompInstallResult[];
   /** SC-04: the supervisor's view, when the case had Case.seccomp.notify and it ran. */
   notify?: NotifyObservation;
+  /**
+   * Case.thread: present only when the main thread outlived the second thread and reported
+   * (so the process was alive). A process killed as a whole has outcome `killed` with
+   * exit.signal and no `thread`; a second thread killed alone has outcome `killed`, no `exit`,
+   * and thread.ended 'killed'.
+   */
+  thread?: ThreadReport;
 }
 
 export type Vendor = 'intel' | 'amd' | 'unknown';
