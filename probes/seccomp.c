@@ -87,6 +87,29 @@ const char *sc_parse_line(struct sc_setup **s, char **t, int nt)
 			(*s)->then_strict = 1;
 		return "";
 	}
+	/* notify error ERRNO | notify val HEX | notify continue (SC-04, probes/notify.c) */
+	if (strcmp(t[0], "notify") == 0) {
+		if (!get(s))
+			return "out of memory";
+		char *end = 0;
+		if (nt == 2 && strcmp(t[1], "continue") == 0) {
+			(*s)->notify = SC_NOTIFY_CONTINUE;
+		} else if (nt == 3 && strcmp(t[1], "error") == 0) {
+			long e = strtol(t[2], &end, 10);
+			if (*end || e < 0 || e > 4095)
+				return "notify error takes an errno number 0..4095";
+			(*s)->notify = SC_NOTIFY_ERROR;
+			(*s)->notify_errno = (int)e;
+		} else if (nt == 3 && strcmp(t[1], "val") == 0) {
+			(*s)->notify_val = strtoull(t[2], &end, 16);
+			if (*end)
+				return "notify val takes a hexadecimal value";
+			(*s)->notify = SC_NOTIFY_VAL;
+		} else {
+			return "notify takes: error ERRNO, val HEX or continue";
+		}
+		return "";
+	}
 	struct sc_filter *slot = 0;
 	if (strcmp(t[0], "filter") == 0) {
 		if (nt != 3)
@@ -157,6 +180,9 @@ int sc_install(struct sc_setup *s, char *why, size_t whylen)
 		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0));
 		return 0;
 	}
+	/* The supervisor first, so it carries none of the filters (probes/notify.c). */
+	if (s->notify && nt_start(s, why, whylen))
+		return -2;
 	int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 	int dropped = 0;
 	for (int i = 0; i < s->nfilters; i++) {
@@ -180,8 +206,14 @@ int sc_install(struct sc_setup *s, char *why, size_t whylen)
 			dropped = 1;
 		}
 		struct sock_fprog prog = { f->len, f->insns };
-		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, f->null ? (void *)0 : &prog));
+		long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, f->null ? (void *)0 : &prog);
+		record(s, r);
+		/* A NEW_LISTENER install returns the listener fd (kernel/seccomp.c seccomp_set_mode_filter). */
+		if (s->notify && (f->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && r >= 0)
+			nt_listener(s, r);
 	}
+	if (s->notify)
+		nt_listener(s, -2); /* no listener was made: the supervisor gives up at once */
 	if (s->then_strict)
 		record(s, syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0));
 	return 0;
@@ -195,7 +227,9 @@ void sc_results_json(const struct sc_setup *s, char *out, size_t outlen)
 		n += (size_t)snprintf(out + n, outlen - n, "%s{\"ret\":%ld,\"errno\":%d}",
 				      i ? "," : ",\"seccomp_install\":[", s->ret[i], s->err[i]);
 	if (s->nres && n + 2 <= outlen)
-		memcpy(out + n, "]", 2);
+		memcpy(out + n, "]", 2), n++;
+	if (s->notify_shared && n < outlen)
+		nt_json(s, out + n, outlen - n);
 }
 
 void sc_free(struct sc_setup *s)

@@ -1,5 +1,5 @@
 /* seccomp set-up for a case (issue 7): the protocol lines `seccomp strict`, `filter N HEX`,
- * `filterx FLAGS NNP N HEX|null` and `seccomp then-strict`, installing them in the forked
+ * `filterx FLAGS NNP N HEX|null`, `seccomp then-strict` and `notify error|val|continue [X]`, installing them in the forked
  * case child right before the entry, and reporting each install's result (SC-06). */
 #ifndef SYSABI_SECCOMP_H
 #define SYSABI_SECCOMP_H
@@ -24,7 +24,19 @@ struct sc_setup {
 	int nres;
 	long ret[SC_MAX_FILTERS + 1];
 	int err[SC_MAX_FILTERS + 1];
+	/* SC-04 (probes/notify.c): the `notify` line's answer, and the supervisor's shared report. */
+	int notify; /* SC_NOTIFY_* */
+	int notify_errno;
+	unsigned long long notify_val;
+	void *notify_shared;
 };
+enum { SC_NOTIFY_NONE, SC_NOTIFY_ERROR, SC_NOTIFY_VAL, SC_NOTIFY_CONTINUE };
+
+/* probes/notify.c: start the supervisor before the first install (NULL, or why it could not:
+ * a SKIP reason); hand it the listener fd; its report as `,"notify":{...}` (empty when none). */
+const char *nt_start(struct sc_setup *s, char *why, size_t whylen);
+void nt_listener(struct sc_setup *s, long fd);
+void nt_json(const struct sc_setup *s, char *out, size_t outlen);
 
 /* Parse one `seccomp ...` / `filter ...` / `filterx ...` line (tokens t[0..nt-1]). Returns
  * NULL when the line is not a seccomp line, "" when it was taken, or what is wrong. */

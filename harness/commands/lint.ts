@@ -1,8 +1,10 @@
-// `sysabi lint [paths]`: load and expand every spec without running anything; print every
-// error as file:line:col and a summary. Exit 0 when clean, 2 on any spec error.
+// `sysabi lint [paths]`: load and expand every spec without running anything, then apply the
+// metadata rules (harness/spec/metadata.ts); print every error as file:line:col and a summary.
+// Exit 0 when clean, 2 on any spec error.
 
 import { expandSpec } from '../spec/expand.js';
 import { formatSpecError, loadSpecs } from '../spec/load.js';
+import { checkMetadata } from '../spec/metadata.js';
 
 /** Something to print lines to (process.stdout, a test buffer). */
 export interface Out {
@@ -11,12 +13,19 @@ export interface Out {
 
 export async function lintCommand(paths: string[], out: Out, err: Out): Promise<number> {
   const { specs, errors } = await loadSpecs(paths.length > 0 ? paths : ['specs']);
+  const flawed = new Set<string>();
+  for (const s of specs) {
+    const m = checkMetadata(s);
+    if (m.length > 0) flawed.add(s.file);
+    errors.push(...m);
+  }
   for (const e of errors) err.write(formatSpecError(e) + '\n');
   let cases = 0;
-  for (const s of specs) cases += expandSpec(s).length;
+  const ok = specs.filter((s) => !flawed.has(s.file));
+  for (const s of ok) cases += expandSpec(s).length;
   const files = new Set(errors.map((e) => e.file)).size;
   if (errors.length > 0) {
-    err.write(`lint: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; ${specs.length} spec${specs.length === 1 ? '' : 's'} (${cases} cases) ok\n`);
+    err.write(`lint: ${errors.length} error${errors.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; ${ok.length} spec${ok.length === 1 ? '' : 's'} (${cases} cases) ok\n`);
     return 2;
   }
   out.write(`lint: ${specs.length} spec${specs.length === 1 ? '' : 's'}, ${cases} cases, no errors\n`);
