@@ -1889,6 +1889,11 @@ contend_again:
 		jb_kv_hex(b, &first, "vdso_size", g_vdso_size);
 	if (g_auxv_sysinfo)
 		jb_kv_hex(b, &first, "at_sysinfo", g_auxv_sysinfo);
+	if (c->observe & OBS_AUXV) { /* VD-01: AT_SYSINFO compared with the vDSO's own symbol table */
+		uint64_t kv = (uint64_t)sysabi_vdso_sym("__kernel_vsyscall");
+		if (kv)
+			jb_kv_hex(b, &first, "kernel_vsyscall", kv);
+	}
 	if (c->entry == E_VDSO_FN || c->entry == E_VDSO || c->entry == E_VSYSCALL)
 		jb_kv_hex(b, &first, "call_target", sysabi_ctl.call);
 	if (c->hwbp)
