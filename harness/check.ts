@@ -10,6 +10,7 @@ import { REG32_ALIASES, type Diff, type Observation, type RegName, type Result, 
 import { hex } from './json.js';
 import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spec/types.js';
 import { eventField } from './spec/ptrace.js';
+import { notifField } from './spec/notify.js';
 import { ftraceField } from './spec/ftrace.js';
 
 const ERRNO_BY_NUM = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
@@ -286,12 +287,33 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     else checkValue('compat_stack', e.compatStack, v, 32, ctx, out);
   }
   if (e.seccompInstall) checkSeccompInstall(e.seccompInstall, ctx, out);
+  if (e.notification) checkNotification(e.notification, ctx, out);
   for (const { seg, m } of e.segs ?? []) {
     const v = obs.post?.segs?.[seg];
     if (v === undefined) out.push({ field: `segs.${seg}`, expected: describeMatcher(m, 16), observed: '(selector after the load not reported by the target)', missing: true });
     else checkValue(`segs.${seg}`, m, v, 16, ctx, out);
   }
   return out;
+}
+
+/** expect.notification against Observation.notify (SC-04): what the supervisor received. */
+function checkNotification(want: NonNullable<Expectation['notification']>, ctx: Ctx, out: D[]): void {
+  const nt = ctx.obs.notify;
+  if (nt === undefined) {
+    out.push({ field: 'notification', expected: want.none ? 'none' : 'a notification', observed: '(no supervisor report from the target)', missing: true });
+    return;
+  }
+  const got = nt.received;
+  if (want.none) {
+    if (got) out.push({ field: 'notification', expected: 'none (the supervisor receives nothing)', observed: `nr ${got.nr}, arch 0x${got.arch.toString(16)}` });
+    return;
+  }
+  if (!got) { out.push({ field: 'notification', expected: 'a notification', observed: `none${nt.note ? ` (${nt.note})` : ''}` }); return; }
+  for (const f of want.fields) checkValue(`notification.${f.field}`, f.m, notifField(got, f.field), f.bits, ctx, out);
+  // The answer must have reached the kernel, or the call's result is not the script's.
+  if (nt.send && (nt.send.ret < 0 || nt.send.errno !== 0)) {
+    out.push({ field: 'notification.send', expected: 'SECCOMP_IOCTL_NOTIF_SEND succeeds', observed: `-1, ${ERRNO_BY_NUM.get(nt.send.errno) ?? 'errno'} (${nt.send.errno})` });
+  }
 }
 
 /** "ok" or "EINVAL (22)" for one seccomp install result. */

@@ -16,6 +16,7 @@ import { ALL_REG_KEYS, CasePartialSchema, PLACEHOLDER_RE, type CaseInput, type E
   type MatcherInput, type RequiresInput } from './schema.js';
 import { loadTags } from './tags.js';
 import { buildSeccomp } from './seccomp.js';
+import { parseNotificationExpect } from './notify.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
@@ -585,6 +586,7 @@ function buildCase(
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
         hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
         hasCompatStack: compatStack !== undefined, seccompInstalls,
+        hasNotify: seccomp?.notify !== undefined,
       })
     : { regs: [] };
 
@@ -676,6 +678,8 @@ interface ExpectBuild {
   hasCompatStack: boolean;
   /** How many seccomp installs the case makes (filters after repeat, plus a final strict). */
   seccompInstalls: number;
+  /** The case has a notify supervisor (Case.seccomp.notify, SC-04). */
+  hasNotify: boolean;
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -836,6 +840,11 @@ function parseExpectation(
     }
   }
   // SC-06: the seccomp installs' results, in order; only a case that installs something.
+  // SC-04: what the supervisor received; only a case that has one.
+  if (e.notification !== undefined) {
+    if (!b.hasNotify) b.fail([...base, 'notification'], 'expect.notification checks what the supervisor received, but this case has no seccomp: notify: script', true);
+    else out.notification = parseNotificationExpect(e.notification, [...base, 'notification'], { syscall: b.syscallNs, arch: AUDIT_NS }, matcher);
+  }
   if (e.seccomp_install !== undefined) {
     if (b.seccompInstalls === 0) b.fail([...base, 'seccomp_install'], 'expect.seccomp_install checks the results of the case\'s seccomp: installs, but this case installs none', true);
     else if (e.seccomp_install.length !== b.seccompInstalls) {

@@ -132,7 +132,16 @@ export const SeccompFilterSchema = z.union([
   z.strictObject({ program: z.null(), ...SeccompInstallKeys }),
 ]);
 // `strict` as the last item: SECCOMP_SET_MODE_STRICT after the filters.
-export const SeccompSchema = z.union([z.literal('strict'), z.array(z.union([SeccompFilterSchema, z.literal('strict')])).min(1)]);
+const SeccompListSchema = z.array(z.union([SeccompFilterSchema, z.literal('strict')])).min(1);
+// SC-04 (harness/spec/notify.ts): the supervisor's answer to the one notification it receives.
+export const NotifySchema = z.strictObject({
+  respond: z.union([z.literal('continue'), z.strictObject({ error: nameOr(names(ERRNO)) }), z.strictObject({ val: IntLike })]),
+});
+export const SeccompSchema = z.union([
+  z.literal('strict'), SeccompListSchema,
+  // `listener: true` installs the newest filter with SECCOMP_FILTER_FLAG_NEW_LISTENER.
+  z.strictObject({ filters: SeccompListSchema, listener: z.boolean().optional(), notify: NotifySchema.optional() }),
+]);
 
 /** A tracer action at a ptrace stop (harness/spec/ptrace.ts builds Case.ptrace from it). Values of
  *  `set` are integers; `nr` also takes a syscall name; `args` sets the ABI's argument registers. */
@@ -289,6 +298,12 @@ const expectShape = {
   compat_stack: MatcherSchema.optional(),
   // SC-06: each seccomp install's result, in order: `ok` or the errno it failed with.
   seccomp_install: z.array(z.union([z.literal('ok'), nameOr(names(ERRNO)), z.strictObject({ errno: nameOr(names(ERRNO)) })])).optional(),
+  // SC-04: struct seccomp_notif as the supervisor received it, or `none` (nothing arrived).
+  notification: z.union([z.literal('none'), z.strictObject({
+    id: MatcherSchema.optional(), pid: MatcherSchema.optional(), flags: MatcherSchema.optional(),
+    nr: MatcherSchema.optional(), arch: MatcherSchema.optional(), instruction_pointer: MatcherSchema.optional(),
+    args: z.array(MatcherSchema).max(6).optional(),
+  })]).optional(),
 };
 /** One alternative of `any_of`: an expectation map with an optional `why`. */
 export const ExpectAltSchema = z.strictObject({ ...expectShape, why: z.string().optional() });

@@ -1,7 +1,8 @@
 // The `seccomp:` key of a case turned into Case.seccomp: `strict`, or a list of filters each
 // written as cBPF mnemonics (harness/seccomp/asm.ts), a rule list (harness/seccomp/rules.ts),
 // a generated program of N instructions or a NULL program pointer (SC-06), optionally with how
-// it is installed (no_new_privs, flags, repeat) and a final `strict` (filter → strict, SC-06).
+// it is installed (no_new_privs, flags, repeat) and a final `strict` (filter → strict, SC-06);
+// or `{filters, listener, notify}`: the same list with a listener fd and a supervisor (SC-04).
 // Compiling here, at expansion time, gives every target the very same instructions and lets
 // a bad program be reported at its file:line:col like any other spec error.
 
@@ -11,6 +12,7 @@ import { assemble, BpfAsmError } from '../seccomp/asm.js';
 import { compileRules, RuleError, type Rule, type DefaultRule } from '../seccomp/rules.js';
 import { BPF_ABS, BPF_K, BPF_LD, BPF_RET, BPF_W, SECCOMP_FILTER_FLAG, SECCOMP_RET } from '../seccomp/uapi.js';
 import type { Path } from './doc.js';
+import { buildNotify } from './notify.js';
 
 type Fail = (p: Path, msg: string, keyNode?: boolean) => void;
 
@@ -69,6 +71,28 @@ function count(v: unknown, max: number): number | string {
 export function buildSeccomp(input: unknown, tableAbi: Abi, fail: Fail): SeccompSetup | undefined {
   if (input === undefined) return undefined;
   if (input === 'strict') return { mode: 'strict', filters: [] };
+  if (!Array.isArray(input)) {
+    // SC-04: `{filters, listener, notify}` (harness/spec/notify.ts); errors point into filters.
+    const o = input as { filters: unknown; listener?: boolean; notify?: unknown };
+    const inner: Fail = (p, msg, key) => fail(['seccomp', 'filters', ...p.slice(1)], msg, key);
+    const setup = buildSeccomp(o.filters, tableAbi, inner);
+    if (!setup || setup.mode !== 'filter') return setup;
+    const last = setup.filters.length - 1;
+    if (o.listener) {
+      if (setup.thenStrict) { fail(['seccomp', 'listener'], 'listener: true with a final strict: strict after filters is refused anyway (EINVAL), so there would be nothing to supervise'); return undefined; }
+      const opts = setup.opts ?? setup.filters.map(() => undefined);
+      opts[last] = { ...opts[last], flags: (opts[last]?.flags ?? 0) | SECCOMP_FILTER_FLAG.NEW_LISTENER };
+      setup.opts = opts;
+    }
+    if (o.notify !== undefined) {
+      const hasListener = (setup.opts ?? []).some((x) => ((x?.flags ?? 0) & SECCOMP_FILTER_FLAG.NEW_LISTENER) !== 0);
+      if (!hasListener) { fail(['seccomp', 'notify'], 'notify needs a listener: say listener: true (or flags: [new_listener] on a filter)', true); return undefined; }
+      const n = buildNotify(o.notify, ['seccomp', 'notify'], fail);
+      if (!n) return undefined;
+      setup.notify = n;
+    }
+    return setup;
+  }
   const filters: BpfInsn[][] = [];
   const opts: (SeccompInstallOpts | undefined)[] = [];
   let thenStrict = false;

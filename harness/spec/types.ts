@@ -4,6 +4,7 @@
 // until check() resolves them against the Observation's env.
 
 import type { FlagName } from '../../abi/constants.js';
+import type { NotificationCheck } from './notify.js';
 import type { Abi, Case, DataSeg, Gpr, RegName, VsyscallMode } from '../contracts.js';
 
 /** A `$symbol` an expected value may name; resolved from the Observation at check time. */
@@ -75,6 +76,8 @@ export interface Expectation {
   /** Observation.seccomp_install (SC-06): each install's result in order; errno 0 means it
    *  succeeded (ret >= 0). */
   seccompInstall?: { errno: number; name: string }[];
+  /** Observation.notify.received (SC-04): `none`, or fields of struct seccomp_notif. */
+  notification?: NotificationCheck;
   /** At least one alternative must hold (together with everything above). */
   anyOf?: { why?: string; exp: Expectation }[];
 }

@@ -17,6 +17,7 @@ import {
   type RunContext, type SignalInfo, type Target, type TargetInfo,
 } from '../contracts.js';
 import { DATA_SEGS, TRAP_LOG_MAX, type TrapHit } from '../contracts.js';
+import type { NotifyObservation } from '../contracts.js';
 
 export interface ProbeTargetOptions {
   name: string;
@@ -150,6 +151,9 @@ export function encodeCase(c: Case): string {
       else l.push(`filterx ${((o?.flags ?? 0) >>> 0).toString(16)} ${o?.noNewPrivs === false ? 0 : 1} ${o?.nullProgram ? 'null' : `${f.length} ${hex}`}`);
     });
     if (c.seccomp.thenStrict) l.push('seccomp then-strict');
+    // SC-04 (probes/notify.c): the supervisor's answer, `notify error ERRNO|val HEX|continue`.
+    const r = c.seccomp.notify?.respond;
+    if (r) l.push(r.kind === 'error' ? `notify error ${r.errno}` : r.kind === 'val' ? `notify val ${BigInt.asUintN(64, r.val).toString(16)}` : 'notify continue');
   }
   if (c.sigreturn) {
     for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
@@ -185,6 +189,30 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 // Register values repeat a lot between cases (sentinels, selectors, flags, addresses of
 // the stubs): validated conversions are remembered, which halves the decoding cost.
+/** `notify` (SC-04, probes/notify.c): struct seccomp_notif as received, SEND's result, a note. */
+function notifyObs(v: unknown): NotifyObservation {
+  if (!isObj(v)) throw new ProtocolError('notify: expected an object');
+  const out: NotifyObservation = {};
+  if (v.received !== undefined) {
+    const r = v.received;
+    if (!isObj(r) || !Array.isArray(r.args) || r.args.length !== 6) throw new ProtocolError('notify.received: expected an object with 6 args');
+    out.received = {
+      id: big(r.id, 'notify.received.id'), pid: BigInt(int(r.pid, 'notify.received.pid')), flags: int(r.flags, 'notify.received.flags'),
+      nr: int(r.nr, 'notify.received.nr'), arch: int(r.arch, 'notify.received.arch'), instruction_pointer: big(r.ip, 'notify.received.ip'),
+      args: r.args.map((a, i) => big(a, `notify.received.args[${i}]`)),
+    };
+  }
+  if (v.send !== undefined) {
+    if (!isObj(v.send)) throw new ProtocolError('notify.send: expected an object');
+    out.send = { ret: int(v.send.ret, 'notify.send.ret'), errno: int(v.send.errno, 'notify.send.errno') };
+  }
+  if (v.note !== undefined) {
+    if (typeof v.note !== 'string') throw new ProtocolError('notify.note: expected a string');
+    out.note = v.note;
+  }
+  return out;
+}
+
 const bigCache = new Map<string, bigint>();
 
 function big(v: unknown, where: string, key?: string): bigint {
@@ -337,6 +365,7 @@ export function decodeObservation(line: string, c: Case): Observation {
     // `event_count: 0` can hold and `events:` fails with "only 0 stops".
     o.events = [];
   }
+  if (v.notify !== undefined) o.notify = notifyObs(v.notify);
   if (v.seccomp_install !== undefined) {
     if (!Array.isArray(v.seccomp_install)) throw new ProtocolError('seccomp_install: expected an array');
     o.seccomp_install = v.seccomp_install.map((r, i) => {
