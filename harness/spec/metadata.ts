@@ -6,7 +6,8 @@
 // These run in `lint` only: a run is never refused for prose.
 
 import { basename, dirname } from 'node:path';
-import { errorAt, type LoadedSpec } from './doc.js';
+import { isScalar } from 'yaml';
+import { errorAt, nodeAt, type LoadedSpec } from './doc.js';
 import type { SpecError } from './errors.js';
 
 /** Bounds the corpus meets after the session-2 review; a title is one sentence, not a paragraph. */
@@ -46,6 +47,17 @@ export function checkMetadata(spec: LoadedSpec): SpecError[] {
   if (!/^#\s*\S/.test(head)) {
     out.push({ file: spec.file, line: first + 1, col: 1, message: 'a spec opens with a comment line that says its behaviour in one sentence (after the optional "# yaml-language-server" line); found ' + (head === '' ? 'an empty line' : `"${head.slice(0, 40)}"`) });
   }
+
+  // A plain scalar ends at " #": the rest of the line is a YAML comment, so a title or case name
+  // written `(#PF, #NP)` silently loses everything from the '#' (and the case id changes with it).
+  const cutByComment = (path: (string | number)[], what: string) => {
+    const n = nodeAt(spec.doc, path).node;
+    if (!isScalar(n) || n.type !== 'PLAIN' || !n.range) return;
+    const rest = spec.text.slice(n.range[1]).split('\n')[0]!;
+    if (/^\s+#/.test(rest)) at(path, `${what} is cut at "${rest.trim().slice(0, 20)}": " #" starts a YAML comment; quote the ${what.split(' ').pop()} or put the comment on its own line`);
+  };
+  cutByComment(['title'], 'the title');
+  d.cases.forEach((_c, i) => cutByComment(['cases', i, 'name'], `cases[${i}] name`));
 
   const title = d.title;
   if (/[\r\n]/.test(title.trim())) at(['title'], 'the title is one line; put the explanation in description');

@@ -58,6 +58,15 @@ t.test('title: one line, no full stop, bounded', async (t) => {
   t.same(lint(spec({ title: 'x'.repeat(TITLE_MAX) })), []);
 });
 
+t.test('a plain title or case name cut by a " #" comment', async (t) => {
+  t.match(lint(spec({ title: 'flags of a fault (#PF, #NP) have RF set' })), [/:4:8: error: the title is cut at "#NP\) have RF set": " #" starts a YAML comment; quote the title/]);
+  t.same(lint(spec({ title: "'flags of a fault (#PF, #NP) have RF set'" })), [], 'quoted, the # is text');
+  const named = spec().replace('  - name: getpid\n', '  - name: faults with #NP - SIGBUS\n');
+  t.match(lint(named), [/:12:11: error: cases\[0\] name is cut at "#NP - SIGBUS": .*quote the name/]);
+  t.same(lint(spec().replace('  - name: getpid\n', '  - name: getpid\n    # a comment on its own line is fine\n')), []);
+  t.same(lint(spec().replace('title: getpid returns the pid', 'title: getpid returns the pid#1')), [], 'a # without a blank before it is text');
+});
+
 t.test('description length', async (t) => {
   const short = 'x'.repeat(DESCRIPTION_MIN - 1);
   t.match(lint(spec({ description: short })), [new RegExp(`:5:14: error: the description is ${DESCRIPTION_MIN - 1} characters, at least ${DESCRIPTION_MIN}`)]);
