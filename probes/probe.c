@@ -46,6 +46,7 @@
 #include "traps.h"
 #include "maps.h"
 #include "include/sysabi_nr.h"
+#include "thread.h"
 
 /* seccomp set-up (probes/seccomp.c, issue 7) is linked in when the build has it; weak
  * references keep the probe building and working without it (no `seccomp` lines then). */
@@ -191,6 +192,7 @@ struct pcase {
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	struct setup_req *setup; /* set-up calls before the entry (probes/setup.c) */
 	struct before_req *before; /* instructions right before the entry (probes/before.c) */
+	struct th_setup *th; /* Case.thread: the call runs in a second thread (probes/thread.c) */
 	struct post_req post; /* after-call steps (probes/post.h) */
 	struct operand peek_op;
 	char symbol[128];
@@ -726,6 +728,8 @@ static void case_free(struct pcase *c)
 	c->sc = 0;
 	pt_free(c->pt);
 	c->pt = 0;
+	th_free(c->th);
+	c->th = 0;
 	sysabi_setup_free(c->setup);
 	c->setup = 0;
 	sysabi_before_free(c->before);
@@ -936,6 +940,8 @@ static int parse_case_line(struct pcase *c, char *line)
 		const char *r = sysabi_setup_parse(&c->setup, t, nt, setup_parse_op);
 		if (!r && sc_parse_line)
 			r = sc_parse_line(&c->sc, t, nt);
+		if (!r)
+			r = th_parse_line(&c->th, t, nt);
 		if (!r)
 			r = pt_parse_line(&c->pt, t, nt);
 		if (!r)
@@ -1461,6 +1467,8 @@ static const char *unsupported_reason(const struct pcase *c)
 	if (c->code64)
 		return "code 64 from the i386 probe (a far jump into a 64-bit code segment) is not implemented";
 #endif
+	if (c->th && (c->pt || c->post.active || c->post.contend_rounds || c->hwbp || c->before || c->entry == E_EXEC || c->entry == E_SIGRETURN || (c->rflags & 0x100)))
+		return "a call in a second thread (thread) does not combine with ptrace, after-call steps, contention, breakpoints, before, exec, sigreturn or TF";
 	if (c->entry == E_VDSO && !getauxval(AT_SYSINFO))
 		return CODE64 ? "no __kernel_vsyscall: AT_SYSINFO is given to 32-bit processes only"
 			      : "no __kernel_vsyscall: the auxiliary vector has no AT_SYSINFO (an emulator may not provide one)";
@@ -1505,6 +1513,41 @@ static int may_make_process(const struct pcase *c)
 	default:
 		return 0;
 	}
+}
+
+/* Install the case's filters (probes/seccomp.c), leaving the results where the probe finds
+ * them should this process die in its call (g_shm). -2: a SKIP reason in why. */
+static int install_filters(struct pcase *c, char *why, size_t whylen)
+{
+	/* A refused install is recorded for the observation (SC-06), not a failure. */
+	int scr = sc_install(c->sc, why, whylen);
+	if (g_child_shm && g_shm) {
+		g_shm->sc_nres = c->sc->nres;
+		memcpy(g_shm->sc_ret, c->sc->ret, sizeof g_shm->sc_ret);
+		memcpy(g_shm->sc_err, c->sc->err, sizeof g_shm->sc_err);
+	}
+	return scr;
+}
+
+/* Case.thread hooks (probes/thread.c): the main thread's `after` installs, and the call
+ * itself, run in the second thread on its own stack, so its fault recovery jumps there. */
+static char g_th_why[256];
+static int g_th_scr;
+static int th_main_install(void *arg)
+{
+	g_th_scr = install_filters(arg, g_th_why, sizeof g_th_why);
+	return g_th_scr < 0 ? -1 : 0;
+}
+static int th_call(void *arg)
+{
+	(void)arg;
+	if (sigsetjmp(g_jb, 0) == 0) {
+		g_in_case = 1;
+		sysabi_enter();
+		g_in_case = 0;
+		return 0;
+	}
+	return 1;
 }
 
 static void run_inline(struct pcase *c)
@@ -1675,14 +1718,9 @@ static void run_inline(struct pcase *c)
 		goto unsupported;
 	/* Filters last, so nothing of the set-up runs under them (only in a forked child:
 	 * main() never runs a case with filters in the probe itself). */
-	if (c->sc && sc_install) {
+	if (c->sc && sc_install && !(c->th && c->th->main_after)) {
 		/* A refused install is recorded for the observation (SC-06), not a failure. */
-		int scr = sc_install(c->sc, why, sizeof why);
-		if (g_child_shm && g_shm) {
-			g_shm->sc_nres = c->sc->nres;
-			memcpy(g_shm->sc_ret, c->sc->ret, sizeof g_shm->sc_ret);
-			memcpy(g_shm->sc_err, c->sc->err, sizeof g_shm->sc_err);
-		}
+		int scr = install_filters(c, why, sizeof why);
 		if (scr == -2)
 			goto unsupported;
 		if (scr < 0)
@@ -1699,8 +1737,25 @@ static void run_inline(struct pcase *c)
 	if (c->pt)
 		pt_child_stop((pid_t)g_pid);
 	/* No mask saved: the probe's mask is restored by hand on the rare fault path. */
+	volatile int th_killed = 0;
+	volatile pid_t th_tid = 0;
 contend_again:
-	if (sigsetjmp(g_jb, 0) == 0) {
+	if (c->th) {
+		/* Case.thread (probes/thread.c): the call runs in a second thread; filters marked
+		 * `after` are installed by this (main) thread once that thread exists. */
+		struct th_result thr;
+		g_th_scr = 0;
+		int tr = th_run(c->th, c->th->main_after && c->sc && sc_install ? th_main_install : 0, th_call, c, c->timeout_ms, &thr, why, sizeof why);
+		if (g_th_scr < 0)
+			snprintf(why, sizeof why, "%s", g_th_why);
+		if (tr == -2 || g_th_scr == -2)
+			goto unsupported;
+		if (tr < 0)
+			goto failed;
+		faulted = thr.ended == TH_SIGNAL;
+		th_killed = thr.ended == TH_KILLED;
+		th_tid = thr.tid;
+	} else if (sigsetjmp(g_jb, 0) == 0) {
 		g_in_case = 1;
 		sysabi_enter();
 		g_in_case = 0;
@@ -1753,7 +1808,7 @@ contend_again:
 	g_sigreturn_pending = 0;
 
 	/* ---- the observation */
-	emit_head(b, c->id, faulted ? "signal" : "returned");
+	emit_head(b, c->id, th_killed ? "killed" : faulted ? "signal" : "returned");
 	sysabi_ctl.in.rflags = sysabi_ctl.before.rflags; /* as read back after POPF */
 	sysabi_ctl.in.rip = entry_ip;
 	memcpy(sysabi_ctl.in.seg, sysabi_ctl.before.seg, sizeof sysabi_ctl.in.seg);
@@ -1766,7 +1821,9 @@ contend_again:
 #endif
 	jb_s(b, ",\"before\":");
 	emit_frame(b, &sysabi_ctl.in, 1, 0, 0, 0);
-	if (!faulted) {
+	if (th_killed) {
+		/* The second thread ended in its call: no registers after it, no signal frame. */
+	} else if (!faulted) {
 		sysabi_ctl.after.rip = next_ip;
 #ifdef __x86_64__
 		/* The stub's far jump back ran in compatibility mode at next_ip, so that is the
@@ -1791,6 +1848,12 @@ contend_again:
 		char scj[SC_MAX_FILTERS * 40 + 64];
 		sc_results_json(c->sc, scj, sizeof scj);
 		jb_s(b, scj);
+	}
+	if (c->th) {
+		jb_s(b, ",\"thread\":{");
+		int f2 = 1;
+		jb_kv_hex(b, &f2, "tid", (uint64_t)th_tid);
+		jb_s(b, th_killed ? ",\"ended\":\"killed\"}" : faulted ? ",\"ended\":\"signal\"}" : ",\"ended\":\"returned\"}");
 	}
 	if (g_ndelivered) {
 		jb_s(b, ",\"delivered\":[");
@@ -2204,7 +2267,7 @@ static int g_no_clone_vm;
 static int shares_mm_safely(const struct pcase *c)
 {
 	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt || c->setup ||
-	    c->post.active || c->post.contend_rounds || c->sret_set)
+	    c->post.active || c->post.contend_rounds || c->sret_set || c->th)
 		return 0;
 	/* Only literal and process-identity operands (no buffer, no unmapped page: finding
 	 * an unmapped page maps and unmaps one). */
