@@ -20,12 +20,14 @@ import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_c
 import { NotModelled } from './syscalls/types.js';
 import type { PtRegs } from './dispatch.js';
 import { SeccompState, type InstallResult } from './seccomp/filter.js';
+import { NotifySupervisor } from './seccomp/notify.js';
 import { SECCOMP_FILTER_FLAG } from '../../harness/seccomp/uapi.js';
 import { attachTracer, tracerOf } from './ptrace.js';
 import { SA_RESTART, SA_RESTORER, SA_SIGINFO } from './restart.js';
 import { attachFtrace, ftraceEvents } from './ftrace.js';
 import { WouldBlock } from './syscalls/io.js';
 import { vdsoCall, vsyscallCall } from './vdso.js';
+import { simAuxv, simMaps, vvarLayout } from './auxv.js';
 import { push32, pop32 } from '../cpu/stack.js';
 import { GDT_INDEX } from '../cpu/linux.js';
 import { retireInstruction, singleStepTrap, type InsnBreakpoint } from '../cpu/debug.js';
@@ -43,6 +45,8 @@ const leBytesU32 = (v: bigint): number[] => [0, 8, 16, 24].map((s) => Number((v 
 
 const MASK32 = 0xffffffffn;
 const VDSO64_SIZE = 2n * PAGE_SIZE;
+/** The 32-bit vDSO image is two pages too on current kernels (a 6.18 i386 process's [vdso] line). */
+const VDSO32_SIZE = 2n * PAGE_SIZE;
 
 /**
  * The selector start_thread_common (arch/x86/kernel/process_64.c) loads into DS and ES at exec:
@@ -101,6 +105,12 @@ export function runCase(c: Case, profile: Profile, opts: RunOptions = {}): Obser
     const r = new CaseRun(c, profile, opts);
     const o = r.run();
     if (r.installResults && o.outcome !== 'unsupported' && o.outcome !== 'error') o.seccomp_install = r.installResults;
+    // SC-04: what the supervisor saw, as the probe reports it (probes/notify.c).
+    if (c.seccomp?.notify && o.outcome !== 'unsupported' && o.outcome !== 'error') {
+      const sup = r.k.seccomp?.supervisor;
+      o.notify = sup ? { ...sup.seen } : { note: 'no listener: no install with new_listener succeeded' };
+      if (sup && !sup.seen.received) o.notify.note = 'the supervisor was still waiting for a notification';
+    }
     return o;
   } catch (e) {
     if (e instanceof NotModelled) return unsupported(c, e.message.startsWith('not modelled') ? e.message : `not modelled: ${e.message}`);
@@ -213,11 +223,16 @@ class CaseRun {
       setup.filters.forEach((prog, i) => {
         const o = setup.opts?.[i];
         if (o?.noNewPrivs !== false) this.p.noNewPrivs = true;
-        if ((o?.flags ?? 0) & SECCOMP_FILTER_FLAG.NEW_LISTENER) {
-          // A listener is an fd with a supervisor on the other end: not modelled.
-          this.installError = 'seccomp filters with a listener (new_listener) are not modelled';
-        }
-        put(sc.install({ mode: 'filter', program: o?.nullProgram ? null : prog, flags: o?.flags ?? 0 }, creds()));
+        const r = sc.install({ mode: 'filter', program: o?.nullProgram ? null : prog, flags: o?.flags ?? 0 }, creds());
+        // SC-04: a NEW_LISTENER install returns the listener fd, the lowest free descriptor
+        // (seccomp_set_mode_filter: get_unused_fd_flags, then fd_install); the case's
+        // supervisor reads it (sim/kernel/seccomp/notify.ts).
+        if (r.ok && r.listener) {
+          const fd = this.p.lowestFree();
+          this.p.install(fd, nullFile());
+          results.push({ ret: fd, errno: 0 });
+          sc.supervisor = new NotifySupervisor(setup.notify, profile.kernel);
+        } else put(r);
       });
       if (setup.thenStrict) put(sc.install({ mode: 'strict' }, creds()));
     }
@@ -392,8 +407,10 @@ class CaseRun {
       this.fixedMap(LAYOUT.vdso64, LAYOUT.vdso64 + VDSO64_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
     } else {
       k.vdso32Base = LAYOUT.vdso32;
-      this.fixedMap(LAYOUT.vdso32, LAYOUT.vdso32 + PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+      this.fixedMap(LAYOUT.vdso32, LAYOUT.vdso32 + VDSO32_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
     }
+    // The vDSO's data pages sit right below its text (vma.c map_vdso; sim/kernel/auxv.ts).
+    for (const v of vvarLayout(k.profile, k.vdso32Base ?? k.vdso64Base!)) this.fixedMap(v.start, v.end, PROT_READ, v.name);
     if (this.k.profile.vsyscall !== 'none' && c.abi !== 'i386') {
       // The vsyscall page: a user VMA; 'xonly' has no readable PTE, so every access #PFs
       // without the P bit and the fault handler emulates calls (vsyscall_64.c).
@@ -977,6 +994,9 @@ class CaseRun {
       extra: { vdso: k.vdso32Base ?? k.vdso64Base ?? 0n } as Record<string, bigint>,
     };
     if (k.vdso32Base !== null) env.extra.at_sysinfo = k.vdso32Base + VDSO32.kernelVsyscall;
+    if (k.vdso32Base !== null || k.vdso64Base !== null) env.extra.vdso_size = k.vdso32Base !== null ? VDSO32_SIZE : VDSO64_SIZE;
+    // VD-01: the probes report __kernel_vsyscall from the vDSO's symbol table with the auxv.
+    if (c.observe?.includes('auxv') && k.vdso32Base !== null) env.extra.kernel_vsyscall = k.vdso32Base + VDSO32.kernelVsyscall;
     if (c.contend) env.extra.contend_rounds = BigInt(this.roundsRun);
     if (this.bps.length > 0) env.extra.breakpoint = this.bps[0]!.addr;
     const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
@@ -1015,6 +1035,12 @@ class CaseRun {
       mem[m.name] = Buffer.from(bytes).toString('hex');
     }
     if (any) o.memory = mem;
+    // Case.observe (VD-01/VD-04, sim/kernel/auxv.ts): the auxv of the exec, the maps after the call.
+    if (c.observe?.includes('auxv')) {
+      o.auxv = simAuxv({ profile: k.profile, abi: c.abi, vdsoBase: k.vdso32Base ?? k.vdso64Base,
+        kernelVsyscall: k.vdso32Base !== null ? k.vdso32Base + VDSO32.kernelVsyscall : null, uid: this.p.uid, gid: this.p.gid });
+    }
+    if (c.observe?.includes('maps')) o.maps = simMaps(this.p.mm.vmas, k.profile, c.abi);
     if (k.steps) {
       k.flushCpuTrace();
       o.steps = k.steps;

@@ -76,10 +76,26 @@ export function secureComputing(k: Kernel, regs: PtRegs, compat: boolean): boole
       };
       k.note(`seccomp TRAP: rax rolled back to orig_ax; SIGSYS (si_errno ${out.siginfo.errno}) on return`);
       return false;
+    case 'notify': {
+      // seccomp_do_user_notification (SC-04): the task sleeps until the supervisor answers; the
+      // notification carries the seccomp_data of this pass (a TRACE recheck built it afresh).
+      const nr3 = Number(BigInt.asIntN(32, regs.orig_ax));
+      const d = seccompData(arch, nr3, regs.ip, ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]));
+      const a = sc.supervisor ? sc.supervisor.deliver(d, k.p.pid) : { kind: 'wait' as const, why: 'a listener exists but no supervisor reads it: the call sleeps' };
+      if (a.kind === 'run') {
+        k.note('seccomp USER_NOTIF: the supervisor answered CONTINUE, the call runs');
+        return true;
+      }
+      if (a.kind === 'ret') {
+        regs.rax = BigInt.asUintN(64, a.ret);
+        k.note(`seccomp USER_NOTIF: the supervisor answered, rax = ${a.ret}`);
+        return false;
+      }
+      k.stop = { kind: 'timeout', reason: a.why };
+      return false;
+    }
     case 'trace_stop':
-    case 'notify':
-      // Only reachable with a tracer or a listener, which the simulator's seccomp path does
-      // not have (decide() returns -ENOSYS skips without them).
+      // Only reachable with a tracer, and handled above.
       regs.rax = BigInt.asUintN(64, -38n);
       return false;
     case 'kill':

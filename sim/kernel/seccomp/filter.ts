@@ -14,6 +14,7 @@ import {
 } from '../../../harness/seccomp/uapi.js';
 import { versionAtLeast } from '../../profiles.js';
 import { checkFilter, runFilter, seccompWords, type CheckedFilter, type SeccompData } from './bpf.js';
+import type { NotifySupervisor } from './notify.js';
 
 export { seccompData, type SeccompData } from './bpf.js';
 
@@ -163,6 +164,8 @@ export class SeccompState {
   readonly kernel: string;
   /** Installed filters, oldest first (the kernel links them newest first via ->prev). */
   private readonly stack: Installed[] = [];
+  /** SC-04: who reads the listener fd (sim/kernel/seccomp/notify.ts); null: nobody. */
+  supervisor: NotifySupervisor | null = null;
 
   constructor(opts: SeccompOptions = {}) {
     this.kernel = opts.kernel ?? '7.0';
