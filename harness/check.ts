@@ -70,6 +70,10 @@ function resolve(v: ExpVal, ctx: Ctx, reg?: RegName): bigint | Missing {
       base = env.extra?.[v.name!];
       what = `fact ${v.name}`;
       break;
+    case 'auxv':
+      base = ctx.obs.auxv?.[v.name!];
+      what = `auxv entry ${v.name}`;
+      break;
     case 'in': {
       // `$in` is the checked register's own value before the call; `$in.REG` another's.
       const r = (v.name ? REG32_ALIASES[v.name] ?? v.name : reg) as RegName | undefined;
@@ -287,6 +291,7 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     else checkValue('compat_stack', e.compatStack, v, 32, ctx, out);
   }
   if (e.seccompInstall) checkSeccompInstall(e.seccompInstall, ctx, out);
+  if (e.auxv || e.maps) checkAuxvMaps(e, ctx, out);
   if (e.notification) checkNotification(e.notification, ctx, out);
   for (const { seg, m } of e.segs ?? []) {
     const v = obs.post?.segs?.[seg];
@@ -313,6 +318,49 @@ function checkNotification(want: NonNullable<Expectation['notification']>, ctx: 
   // The answer must have reached the kernel, or the call's result is not the script's.
   if (nt.send && (nt.send.ret < 0 || nt.send.errno !== 0)) {
     out.push({ field: 'notification.send', expected: 'SECCOMP_IOCTL_NOTIF_SEND succeeds', observed: `-1, ${ERRNO_BY_NUM.get(nt.send.errno) ?? 'errno'} (${nt.send.errno})` });
+  }
+}
+
+/**
+ * VD-01/VD-04: auxv entries and special mappings. A target that did not report the auxv (or the
+ * maps) at all is a missing fact (error), never a pass of an `absent`. A mapping the kernel
+ * shows as several lines (split by mprotect) is taken as one: the first start, the last end,
+ * and every line's perms must match.
+ */
+function checkAuxvMaps(e: Expectation, ctx: Ctx, out: D[]): void {
+  const { obs } = ctx;
+  for (const a of e.auxv ?? []) {
+    const field = `auxv.${a.key}`;
+    if (!obs.auxv) { out.push({ field, expected: a.absent ? 'absent' : describeMatcher(a.m, 64), observed: '(auxv not reported by the target)', missing: true }); continue; }
+    const v = obs.auxv[a.key];
+    if (a.absent) {
+      if (v !== undefined) out.push({ field, expected: 'absent', observed: hex(v), note: `the auxiliary vector has ${a.key}` });
+    } else if (v === undefined) {
+      out.push({ field, expected: describeMatcher(a.m, 64), observed: 'absent', note: `the auxiliary vector has no ${a.key}` });
+    } else checkValue(field, a.m, v, 64, ctx, out);
+  }
+  for (const m of e.maps ?? []) {
+    const field = `maps.${m.name}`;
+    const label = `[${m.name}]`;
+    if (!obs.maps) { out.push({ field, expected: m.absent ? 'absent' : `a ${label} line`, observed: '(maps not reported by the target)', missing: true }); continue; }
+    const lines = obs.maps.filter((l) => l.name === label);
+    if (m.absent) {
+      if (lines.length > 0) out.push({ field, expected: 'absent', observed: lines.map((l) => `${hex(l.start)}-${hex(l.end)} ${l.perms}`).join(', '), note: `/proc/self/maps shows ${label}` });
+      continue;
+    }
+    if (lines.length === 0) {
+      out.push({ field, expected: `a ${label} line`, observed: 'absent', note: `/proc/self/maps has no ${label} line (it has ${obs.maps.map((l) => l.name).join(' ') || 'no bracketed line'})` });
+      continue;
+    }
+    const start = lines[0]!.start;
+    const end = lines[lines.length - 1]!.end;
+    if (m.perms !== undefined) {
+      const bad = lines.filter((l) => l.perms !== m.perms);
+      if (bad.length > 0) out.push({ field: `${field}.perms`, expected: m.perms, observed: lines.map((l) => l.perms).join(', ') });
+    }
+    if (m.start) checkValue(`${field}.start`, m.start, start, 64, ctx, out);
+    if (m.end) checkValue(`${field}.end`, m.end, end, 64, ctx, out);
+    if (m.size) checkValue(`${field}.size`, m.size, end - start, 64, ctx, out);
   }
 }
 

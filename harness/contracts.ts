@@ -351,6 +351,12 @@ export interface Case {
   vsyscallAddr?: bigint;
   /** Place the entry instruction so that the instruction after it starts at this address. */
   placeNextIp?: bigint;
+  /**
+   * VD-01/VD-04: after the call, also report the process's auxiliary vector (Observation.auxv)
+   * and/or its kernel-named special mappings (Observation.maps). Absent: neither, so other
+   * cases never pay for reading /proc.
+   */
+  observe?: ObserveWhat[];
   /** sigreturn: registers written into the signal frame before rt_sigreturn. */
   sigreturn?: Partial<Record<RegName, Operand>>;
   /** seccomp set-up before the call (issue 7): installed in order, after NO_NEW_PRIVS. */
@@ -460,6 +466,22 @@ export interface TrapHit {
   handler_rflags?: bigint;
 }
 
+/** What Case.observe may ask for. */
+export const OBSERVE_WHAT = ['auxv', 'maps'] as const;
+export type ObserveWhat = (typeof OBSERVE_WHAT)[number];
+
+/**
+ * One line of /proc/self/maps whose name the kernel chose, in brackets ([vdso], [vvar],
+ * [vvar_vclock], [vsyscall], [stack], [heap]; fs/proc/task_mmu.c show_map_vma). Addresses are
+ * the line's start and end (exclusive); perms its four letters, e.g. "r-xp".
+ */
+export interface MapLine {
+  name: string;
+  start: bigint;
+  end: bigint;
+  perms: string;
+}
+
 /** Facts that expectations may name through `$` symbols. */
 export interface Env {
   pid?: bigint;
@@ -512,6 +534,11 @@ export interface Observation {
   exit?: { code?: number; signal?: number };
   /** Memory read back after the call, lowercase hex, by region name. */
   memory?: Record<string, string>;
+  /** Case.observe 'auxv': the auxiliary vector the process got at exec, by AT_* name
+   *  (an unnamed type as AT_<n>). Absent: not asked for, or the target cannot tell. */
+  auxv?: Record<string, bigint>;
+  /** Case.observe 'maps': the bracketed special mappings after the call, in address order. */
+  maps?: MapLine[];
   env: Env;
   /** Trace events in order; ptrace stops are PtraceStopEvent (kind 'ptrace'). */
   events?: TraceEvent[];

@@ -21,6 +21,7 @@ import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
 import { buildBefore } from './before.js';
+import { observeNeeds, parseAuxvExpect, parseMapsExpect } from './maps.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta, TrapRange } from './types.js';
 import { normHex, parseInput, parseInt64, parseMatcher, textToHex, type Decls, type ExpectCtx, type NameSpace } from './values.js';
 
@@ -627,6 +628,9 @@ function buildCase(
   if (m.isolate === true) isolate = true;
   if (m.isolate === false && autoWhy.length > 0) fail(['isolate'], `isolate: false is not possible here: ${autoWhy.join('; ')}`);
 
+  // Reading the auxv or /proc/self/maps only for the cases whose expectation needs them.
+  const observe = observeNeeds(expect);
+
   if (failed) return undefined;
   const kase: Case = {
     id: `${meta.id}/${slugify(name)}@${abi}`,
@@ -645,6 +649,7 @@ function buildCase(
     ...(m.symbol !== undefined ? { symbol: String(m.symbol) } : {}),
     ...(vsyscallAddr !== undefined ? { vsyscallAddr } : {}),
     ...(placeNextIp !== undefined ? { placeNextIp } : {}),
+    ...(observe.length > 0 ? { observe } : {}),
     ...(sigreturn !== undefined ? { sigreturn } : {}),
     ...(seccomp !== undefined ? { seccomp } : {}),
     ...(ptrace !== undefined ? { ptrace } : {}),
@@ -827,6 +832,9 @@ function parseExpectation(
     const mm = matcher(e.compat_stack, [...base, 'compat_stack']);
     if (mm) out.compatStack = mm;
   }
+  // VD-01/VD-04: the auxv and the special mappings (harness/spec/maps.ts).
+  if (e.auxv !== undefined) out.auxv = parseAuxvExpect(e.auxv as Record<string, unknown>, base, matcher as never);
+  if (e.maps !== undefined) out.maps = parseMapsExpect(e.maps as Record<string, unknown>, base, matcher as never, (p, msg) => b.fail(p, msg));
   if (e.segs !== undefined) {
     out.segs = [];
     for (const [sg, v] of Object.entries(e.segs)) {

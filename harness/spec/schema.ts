@@ -10,6 +10,7 @@ import { ABIS, ERRNO, SIGNALS, SI_CODES, FLAG_NAMES, SETTABLE_FLAGS } from '../.
 import { DATA_SEGS, ENTRIES, REG_NAMES, REG32_ALIASES } from '../contracts.js';
 import { CATALOGUE_IDS } from './catalogue.js';
 import { BeforeListSchema } from './before.js';
+import { auxvSchema, mapsSchema } from './maps.js';
 
 type NonEmpty = [string, ...string[]];
 const names = (o: object): NonEmpty => Object.keys(o) as NonEmpty;
@@ -296,6 +297,9 @@ const expectShape = {
   segs: z.strictObject(regShape(DATA_SEG_KEYS, MatcherSchema)).optional(),
   // RG-06: the 32-bit value the case's compat_stack: step popped back.
   compat_stack: MatcherSchema.optional(),
+  // VD-01/VD-04: auxiliary-vector entries and the kernel's special mappings (harness/spec/maps.ts).
+  auxv: auxvSchema(MatcherSchema),
+  maps: mapsSchema(MatcherSchema),
   // SC-06: each seccomp install's result, in order: `ok` or the errno it failed with.
   seccomp_install: z.array(z.union([z.literal('ok'), nameOr(names(ERRNO)), z.strictObject({ errno: nameOr(names(ERRNO)) })])).optional(),
   // SC-04: struct seccomp_notif as the supervisor received it, or `none` (nothing arrived).

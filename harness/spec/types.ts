@@ -4,13 +4,14 @@
 // until check() resolves them against the Observation's env.
 
 import type { FlagName } from '../../abi/constants.js';
+import type { AuxvCheck, MapCheck } from './maps.js';
 import type { NotificationCheck } from './notify.js';
 import type { Abi, Case, DataSeg, Gpr, RegName, VsyscallMode } from '../contracts.js';
 
 /** A `$symbol` an expected value may name; resolved from the Observation at check time. */
 export type SymName =
   | 'pid' | 'tid' | 'ppid' | 'uid' | 'gid' | 'next_ip' | 'entry_ip' | 'rflags_in' | 'unmapped'
-  | 'buf' | 'fd' | 'in' | 'extra';
+  | 'buf' | 'fd' | 'in' | 'extra' | 'auxv';
 
 /** An expected value: a literal, or `$sym[.name][+-N]`. */
 export type ExpVal =
@@ -73,6 +74,10 @@ export interface Expectation {
   segs?: { seg: DataSeg; m: Matcher }[];
   /** Observation.post.compat_stack: the value the compat code popped (32 bits). */
   compatStack?: Matcher;
+  /** VD-01: auxiliary-vector entries (Observation.auxv), by AT_* name (harness/spec/maps.ts). */
+  auxv?: AuxvCheck[];
+  /** VD-01/VD-04: the kernel's special mappings (Observation.maps), by name without brackets. */
+  maps?: MapCheck[];
   /** Observation.seccomp_install (SC-06): each install's result in order; errno 0 means it
    *  succeeded (ret >= 0). */
   seccompInstall?: { errno: number; name: string }[];

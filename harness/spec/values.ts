@@ -6,6 +6,7 @@
 import type { Operand } from '../contracts.js';
 import { ERRNO } from '../../abi/constants.js';
 import { didYouMean, oneOf } from './errors.js';
+import { AUXV_NAMES } from './maps.js';
 import type { ExpVal, Matcher, SymName } from './types.js';
 import type { MatcherInput } from './schema.js';
 
@@ -93,9 +94,9 @@ export function parseInput(v: unknown, bits: 32 | 64, decls: Decls): Parsed<Oper
 
 /** `$symbols` an expected value may name. */
 export const EXPECT_SYMS: readonly SymName[] = [
-  'pid', 'tid', 'ppid', 'uid', 'gid', 'next_ip', 'entry_ip', 'rflags_in', 'unmapped', 'buf', 'fd', 'in', 'extra',
+  'pid', 'tid', 'ppid', 'uid', 'gid', 'next_ip', 'entry_ip', 'rflags_in', 'unmapped', 'buf', 'fd', 'in', 'extra', 'auxv',
 ];
-const NEEDS_NAME: readonly SymName[] = ['buf', 'fd', 'extra'];
+const NEEDS_NAME: readonly SymName[] = ['buf', 'fd', 'extra', 'auxv'];
 
 /** How the field names things, for expected values: a name → number resolver. */
 export interface NameSpace {
@@ -134,6 +135,9 @@ export function parseExpVal(v: unknown, ctx: ExpectCtx): Parsed<ExpVal> {
     }
     if (ss === 'fd' && !ctx.decls.fds.has(name!)) {
       return bad(`$fd.${name} names no descriptor${didYouMean(name!, ctx.decls.fds)}; available: ${oneOf([...ctx.decls.fds])}`);
+    }
+    if (ss === 'auxv' && !(AUXV_NAMES as readonly string[]).includes(name!)) {
+      return bad(`$auxv.${name} names no auxiliary-vector entry${didYouMean(name!, AUXV_NAMES)}; expected an AT_* name such as AT_SYSINFO_EHDR`);
     }
     if (ss === 'in' && name && !ctx.regs.includes(name)) {
       return bad(`$in.${name}: unknown register "${name}"${didYouMean(name, ctx.regs)}`);

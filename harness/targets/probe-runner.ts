@@ -120,6 +120,8 @@ export function encodeCase(c: Case): string {
   if (c.symbol !== undefined) l.push(`symbol ${pct(c.symbol)}`);
   if (c.vsyscallAddr !== undefined) l.push(`vsyscall ${h64(c.vsyscallAddr)}`);
   if (c.placeNextIp !== undefined) l.push(`nextip ${h64(c.placeNextIp)}`);
+  // VD-01/VD-04 (probes/maps.c): report the auxv and/or the special mappings after the call.
+  if (c.observe && c.observe.length > 0) l.push(`observe ${c.observe.join(',')}`);
   // After-call steps (issue 6, probes/post.h): `segs SEG 0xSEL` per selector, `peek SEG|- OPERAND`.
   for (const [sg, v] of Object.entries(c.segs ?? {})) if (v !== undefined) l.push(`segs ${sg} ${h64(v)}`);
   if (c.peek) l.push(`peek ${c.peek.seg ?? '-'} ${operand(c.peek.addr)}`);
@@ -383,6 +385,17 @@ export function decodeObservation(line: string, c: Case): Observation {
     }
     if (v.post.peek !== undefined) o.post.peek = big(v.post.peek, 'post.peek');
     if (v.post.compat_stack !== undefined) o.post.compat_stack = big(v.post.compat_stack, 'post.compat_stack');
+  }
+  // VD-01/VD-04 (probes/maps.c): `auxv` by AT_* name, `maps` the bracketed lines.
+  if (v.auxv !== undefined) o.auxv = hexMap(v.auxv, 'auxv');
+  if (v.maps !== undefined) {
+    if (!Array.isArray(v.maps)) throw new ProtocolError('maps: expected an array');
+    o.maps = v.maps.map((m, i) => {
+      if (!isObj(m) || typeof m.name !== 'string' || typeof m.perms !== 'string' || !/^[r-][w-][x-][ps]$/.test(m.perms)) {
+        throw new ProtocolError(`maps[${i}]: expected {name, start, end, perms: "rwxp"-style}`);
+      }
+      return { name: m.name, start: big(m.start, `maps[${i}].start`), end: big(m.end, `maps[${i}].end`), perms: m.perms };
+    });
   }
   if (!isObj(v.env)) throw new ProtocolError('env: expected an object');
   const env = v.env;
