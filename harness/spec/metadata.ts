@@ -11,7 +11,7 @@ import { errorAt, nodeAt, type LoadedSpec } from './doc.js';
 import type { SpecError } from './errors.js';
 
 /** Bounds the corpus meets after the session-2 review; a title is one sentence, not a paragraph. */
-export const TITLE_MAX = 120;
+export const TITLE_MAX = 130;
 export const DESCRIPTION_MIN = 160;
 export const DESCRIPTION_MAX = 1800;
 
