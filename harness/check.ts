@@ -181,7 +181,9 @@ function checkValue(field: string, m: Matcher, x: bigint | undefined, bits: 16 |
 
 /** The outcome an expectation asks for (explicit, or implied by its keys). */
 export function wantedOutcome(e: Expectation): NonNullable<Expectation['outcome']> {
-  return e.outcome ?? (e.signal ? 'signal' : e.killed ? 'killed' : e.exitCode ? 'exited' : 'returned');
+  return e.outcome ?? (e.signal ? 'signal' : e.killed ? 'killed' : e.exitCode ? 'exited'
+    // Case.thread: a second thread that ended in its call, or a process killed as a whole.
+    : e.threadEnded === 'killed' || e.process === 'killed' ? 'killed' : e.threadEnded === 'signal' ? 'signal' : 'returned');
 }
 
 /** What happened, in words: "signal SIGSEGV (si_code 1, addr 0x0, rip 0x401000)". */
@@ -196,7 +198,10 @@ export function describeOutcome(o: Observation): string {
       if (s.regs.rip !== undefined) parts.push(`rip ${hex(s.regs.rip)}`);
       return `signal ${signalName(s.signo)} (${parts.join(', ')})`;
     }
-    case 'killed': return `killed by ${o.exit?.signal !== undefined ? signalName(o.exit.signal) : 'a signal'}`;
+    case 'killed':
+      // Case.thread: the second thread died alone and the main thread reported.
+      if (o.thread && o.exit?.signal === undefined) return `the calling thread (tid ${o.thread.tid}) ended in its call; the process lived on`;
+      return `killed by ${o.exit?.signal !== undefined ? signalName(o.exit.signal) : 'a signal'}`;
     case 'exited': return `exited with status ${o.exit?.code ?? '?'}`;
     default: return o.outcome + (o.reason ? `: ${o.reason}` : '');
   }
@@ -291,6 +296,7 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     else checkValue('compat_stack', e.compatStack, v, 32, ctx, out);
   }
   if (e.seccompInstall) checkSeccompInstall(e.seccompInstall, ctx, out);
+  if (e.threadEnded || e.process) checkThread(e, ctx, out);
   if (e.auxv || e.maps) checkAuxvMaps(e, ctx, out);
   if (e.notification) checkNotification(e.notification, ctx, out);
   for (const { seg, m } of e.segs ?? []) {
@@ -382,10 +388,33 @@ function checkSeccompInstall(want: NonNullable<Expectation['seccompInstall']>, c
   }
   want.forEach((w, i) => {
     const g = got[i]!;
+    if (w.threadTid) {
+      // TSYNC refused: seccomp(2) returns the id of the thread that cannot be synced (not -1).
+      const tid = ctx.obs.thread?.tid;
+      if (tid === undefined || g.errno !== 0 || BigInt(g.ret) !== tid) {
+        out.push({ field: `seccomp_install.${i}`, expected: `the second thread's tid (${tid ?? 'not reported'})`, observed: g.errno === 0 ? `ret ${g.ret}` : `${g.ret}, ${installText(g)}` });
+      }
+      return;
+    }
     // Success is ret >= 0 (a NEW_LISTENER install returns the listener's fd); failure is -1/errno.
-    const holds = w.errno === 0 ? g.ret >= 0 && g.errno === 0 : g.ret === -1 && g.errno === w.errno;
-    if (!holds) out.push({ field: `seccomp_install.${i}`, expected: w.errno === 0 ? 'ok' : `-1, ${w.name} (${w.errno})`, observed: g.errno === 0 && g.ret >= 0 ? `ok (ret ${g.ret})` : `${g.ret}, ${installText(g)}` });
+    // A TSYNC install succeeds with 0 only: a positive value is a sibling's tid, a refusal.
+    const tsync = ((ctx.ec.case.seccomp?.opts?.[i]?.flags ?? 0) & 1) !== 0;
+    const holds = w.errno === 0 ? g.ret >= 0 && g.errno === 0 && !(tsync && g.ret > 0) : g.ret === -1 && g.errno === w.errno;
+    if (!holds) out.push({ field: `seccomp_install.${i}`, expected: w.errno === 0 ? 'ok' : `-1, ${w.name} (${w.errno})`, observed: g.errno === 0 && g.ret >= 0 ? `${tsync && g.ret > 0 ? 'TSYNC refused by thread' : 'ok (ret'} ${g.ret}${tsync && g.ret > 0 ? '' : ')'}` : `${g.ret}, ${installText(g)}` });
   });
+}
+
+/** expect.thread / expect.process against Observation.thread and the outcome (Case.thread). */
+function checkThread(e: Expectation, ctx: Ctx, out: D[]): void {
+  const { obs } = ctx;
+  const t = obs.thread;
+  const processDied = obs.outcome === 'killed' && obs.exit?.signal !== undefined;
+  const seen = processDied ? `the process was killed by ${signalName(obs.exit!.signal!)}` : t ? `the main thread lived on; the calling thread ${t.ended}` : '(no thread report from the target)';
+  if (e.process === 'alive' && !t) out.push({ field: 'process', expected: 'alive (the main thread reports after the calling thread ended)', observed: seen, ...(processDied ? {} : { missing: true }) });
+  if (e.process === 'killed' && !processDied) out.push({ field: 'process', expected: 'killed by a signal (every thread)', observed: seen });
+  if (e.threadEnded && !(e.threadEnded === 'killed' && processDied) && t?.ended !== e.threadEnded) {
+    out.push({ field: 'thread', expected: e.threadEnded, observed: seen, ...(t || processDied ? {} : { missing: true }) });
+  }
 }
 
 /** "sys_enter getpid, sys_exit getpid" for messages. */
@@ -552,11 +581,13 @@ export function check(ec: ExpandedCase, obs: Observation, target: string): Resul
   const ctx: Ctx = { ec, obs };
   // A seccomp install the spec did not say would be refused leaves the case running in a set-up
   // it did not ask for: an error (as before SC-06 made refusals observable), not a verdict.
-  const refused = (obs.seccomp_install ?? []).findIndex((r) => r.ret < 0 || r.errno !== 0);
+  // A TSYNC install (SECCOMP_FILTER_FLAG_TSYNC = 1) that returns a positive tid was refused too.
+  const refused = (obs.seccomp_install ?? []).findIndex((r, i) => r.ret < 0 || r.errno !== 0
+    || (r.ret > 0 && ((ec.case.seccomp?.opts?.[i]?.flags ?? 0) & 1) !== 0));
   const specified = [ec.expect, ...(ec.expect.anyOf ?? []).map((a) => a.exp)].some((e) => e.seccompInstall !== undefined);
   if (refused >= 0 && !specified) {
     const r = obs.seccomp_install![refused]!;
-    return res('error', [], `seccomp install ${refused} was refused: ${installText(r)}; the case's set-up did not happen (say expect.seccomp_install if the refusal is what the case tests)`);
+    return res('error', [], `seccomp install ${refused} was refused: ${r.ret > 0 && r.errno === 0 ? `TSYNC returned thread ${r.ret}, which it could not sync` : installText(r)}; the case's set-up did not happen (say expect.seccomp_install if the refusal is what the case tests)`);
   }
   const alts = ec.expect.anyOf && ec.expect.anyOf.length > 0
     ? ec.expect.anyOf.map((a) => ({ why: a.why, e: conj(ec.expect, a.exp) }))

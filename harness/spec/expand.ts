@@ -19,6 +19,7 @@ import { buildSeccomp } from './seccomp.js';
 import { parseNotificationExpect } from './notify.js';
 import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
+import { buildThread } from './thread.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
 import { buildBefore } from './before.js';
 import { observeNeeds, parseAuxvExpect, parseMapsExpect } from './maps.js';
@@ -582,11 +583,13 @@ function buildCase(
   // (before the expectation: expect.seccomp_install is checked against the installs' count).
   const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
   const seccompInstalls = seccomp ? (seccomp.mode === 'strict' ? 1 : seccomp.filters.length + (seccomp.thenStrict ? 1 : 0)) : 0;
+  // SC-04/05/06: the call runs in a second thread (harness/spec/thread.ts).
+  const thread = buildThread(m.thread, tableAbi, m.seccomp !== undefined, fail);
   const expect = m.expect !== undefined
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,
         hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
-        hasCompatStack: compatStack !== undefined, seccompInstalls,
+        hasCompatStack: compatStack !== undefined, seccompInstalls, hasThread: thread !== undefined,
         hasNotify: seccomp?.notify !== undefined,
       })
     : { regs: [] };
@@ -600,6 +603,8 @@ function buildCase(
   if (m.seccomp !== undefined) autoWhy.push('it installs seccomp filters');
   // The case's process becomes a tracee of its parent (PTRACE_TRACEME) for good.
   if (m.ptrace !== undefined) autoWhy.push('it runs under a ptrace tracer');
+  // A second thread, and possibly a process that dies with it (probes/thread.c).
+  if (thread !== undefined) autoWhy.push('its call runs in a second thread');
   // ftrace (issue 7): the events are told apart by the case process's pid (docs/ftrace.md).
   const wantsFtrace = [expect, ...(expect.anyOf ?? []).map((a) => a.exp)].some((e) => e.ftrace !== undefined);
   if (m.ftrace === false && wantsFtrace) fail(['ftrace'], 'ftrace: false, but expect has ftrace: events to check (which need the capture)');
@@ -653,6 +658,7 @@ function buildCase(
     ...(sigreturn !== undefined ? { sigreturn } : {}),
     ...(seccomp !== undefined ? { seccomp } : {}),
     ...(ptrace !== undefined ? { ptrace } : {}),
+    ...(thread !== undefined ? { thread } : {}),
     ...(ftrace ? { ftrace: true } : {}),
     ...(segs !== undefined ? { segs } : {}),
     ...(peek !== undefined ? { peek } : {}),
@@ -683,6 +689,8 @@ interface ExpectBuild {
   hasCompatStack: boolean;
   /** How many seccomp installs the case makes (filters after repeat, plus a final strict). */
   seccompInstalls: number;
+  /** The case has `thread:` (expect.thread / process / seccomp_install thread_tid need it). */
+  hasThread: boolean;
   /** The case has a notify supervisor (Case.seccomp.notify, SC-04). */
   hasNotify: boolean;
 }
@@ -858,13 +866,27 @@ function parseExpectation(
     else if (e.seccomp_install.length !== b.seccompInstalls) {
       b.fail([...base, 'seccomp_install'], `expect.seccomp_install lists ${e.seccomp_install.length} result(s), but the case's seccomp: makes ${b.seccompInstalls} install(s) (after repeat, and a final strict counts)`);
     }
-    out.seccompInstall = e.seccomp_install.map((w) => {
+    out.seccompInstall = e.seccomp_install.map((w, i) => {
       const name = typeof w === 'string' ? w : w.errno;
+      if (name === 'thread_tid') {
+        // TSYNC's failure value: the id of the sibling that cannot be synced (seccomp_can_sync_threads).
+        if (!b.hasThread) b.fail([...base, 'seccomp_install', i], 'thread_tid is the id of the case\'s second thread, but this case has no thread:');
+        return { errno: 0, name, threadTid: true };
+      }
       return name === 'ok' ? { errno: 0, name: 'ok' } : { errno: ERRNO[name as keyof typeof ERRNO], name };
     });
   }
+  // Case.thread: the second thread's end and whether the process lived on.
+  for (const k of ['thread', 'process'] as const) {
+    if (e[k] !== undefined && !b.hasThread) b.fail([...base, k], `expect.${k} is about the case's second thread, but this case has no thread: (add thread: true)`, true);
+  }
+  if (e.thread !== undefined) out.threadEnded = e.thread;
+  if (e.process !== undefined) out.process = e.process;
+  if (out.process === 'alive' && out.killed) b.fail([...base, 'process'], `process: alive contradicts killed: ${out.killed.name} (the process died of it)`);
+  if (out.threadEnded && out.threadEnded !== 'killed' && out.process === 'killed') b.fail([...base, 'thread'], `thread: ${out.threadEnded} contradicts process: killed (the report comes from the main thread, which died)`);
   // A stated outcome must agree with the keys that imply one.
-  const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited' : undefined;
+  const implied = out.signal ? 'signal' : out.killed ? 'killed' : out.exitCode ? 'exited'
+    : out.threadEnded ? (out.threadEnded === 'returned' ? undefined : out.threadEnded) : out.process === 'killed' ? 'killed' : undefined;
   if (out.outcome && implied && out.outcome !== implied) {
     b.fail([...base, 'outcome'], `outcome: ${out.outcome} contradicts ${implied === 'signal' ? 'signal:' : implied === 'killed' ? 'killed:' : 'exit_code:'} (which means outcome ${implied})`);
   }

@@ -301,7 +301,10 @@ const expectShape = {
   auxv: auxvSchema(MatcherSchema),
   maps: mapsSchema(MatcherSchema),
   // SC-06: each seccomp install's result, in order: `ok` or the errno it failed with.
-  seccomp_install: z.array(z.union([z.literal('ok'), nameOr(names(ERRNO)), z.strictObject({ errno: nameOr(names(ERRNO)) })])).optional(),
+  seccomp_install: z.array(z.union([z.literal('ok'), z.literal('thread_tid'), nameOr(names(ERRNO)), z.strictObject({ errno: nameOr(names(ERRNO)) })])).optional(),
+  // Case.thread: how the second thread's call ended; whether the process (its main thread) lived.
+  thread: z.enum(['returned', 'signal', 'killed']).optional(),
+  process: z.enum(['alive', 'killed']).optional(),
   // SC-04: struct seccomp_notif as the supervisor received it, or `none` (nothing arrived).
   notification: z.union([z.literal('none'), z.strictObject({
     id: MatcherSchema.optional(), pid: MatcherSchema.optional(), flags: MatcherSchema.optional(),
@@ -330,6 +333,17 @@ export const SetupCallSchema = z.strictObject({
   entry: z.literal('int80').optional(),
 });
 
+/** `thread:` (SC-04/05/06): the call runs in a second thread; `true` is { main_seccomp: before }.
+ *  main_seccomp: when the main thread installs the case's seccomp: (before/after the clone);
+ *  seccomp: filters the second thread installs for itself (programs only: the recipe). */
+export const ThreadSchema = z.union([z.literal(true), z.strictObject({
+  main_seccomp: z.enum(['before', 'after']).optional(),
+  seccomp: z.array(z.union([
+    z.strictObject({ bpf: z.array(z.string()).min(1) }),
+    z.strictObject({ rules: z.array(SeccompRuleSchema).min(1) }),
+  ])).min(1).optional(),
+})]);
+
 // ---- cases -------------------------------------------------------------------------
 
 /** Keys a case shares with `defaults` and `per_abi` overrides. */
@@ -354,6 +368,7 @@ const caseBody = {
   place_next_ip: IntLike.optional(),
   sigreturn: z.strictObject(regShape(ALL_REG_KEYS, Value)).optional(),
   seccomp: SeccompSchema.optional(),
+  thread: ThreadSchema.optional(),
   ptrace: PtraceSchema.optional(),
   ftrace: z.boolean().optional(),
   segs: z.strictObject(regShape(DATA_SEG_KEYS, IntLike)).optional(),

@@ -80,7 +80,12 @@ export interface Expectation {
   maps?: MapCheck[];
   /** Observation.seccomp_install (SC-06): each install's result in order; errno 0 means it
    *  succeeded (ret >= 0). */
-  seccompInstall?: { errno: number; name: string }[];
+  seccompInstall?: { errno: number; name: string; threadTid?: boolean }[];
+  /** Case.thread: how the second thread's call ended (Observation.thread.ended). */
+  threadEnded?: 'returned' | 'signal' | 'killed';
+  /** Case.thread: alive — the main thread reported after the second thread ended; killed —
+   *  the whole process died of a signal (outcome killed with exit.signal). */
+  process?: 'alive' | 'killed';
   /** Observation.notify.received (SC-04): `none`, or fields of struct seccomp_notif. */
   notification?: NotificationCheck;
   /** At least one alternative must hold (together with everything above). */

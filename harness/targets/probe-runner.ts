@@ -157,6 +157,15 @@ export function encodeCase(c: Case): string {
     const r = c.seccomp.notify?.respond;
     if (r) l.push(r.kind === 'error' ? `notify error ${r.errno}` : r.kind === 'val' ? `notify val ${BigInt.asUintN(64, r.val).toString(16)}` : 'notify continue');
   }
+  // Case.thread (probes/thread.c): `thread before|after` (when the main thread installs the
+  // filters above), then `tfilter N HEX` per filter the second thread installs for itself.
+  if (c.thread) {
+    l.push(`thread ${c.thread.mainSeccomp}`);
+    for (const f of c.thread.seccomp ?? []) {
+      l.push(`tfilter ${f.length} ${f.map((i) => i.code.toString(16).padStart(4, '0') + i.jt.toString(16).padStart(2, '0')
+        + i.jf.toString(16).padStart(2, '0') + (i.k >>> 0).toString(16).padStart(8, '0')).join('')}`);
+    }
+  }
   if (c.sigreturn) {
     for (const [r, o] of Object.entries(c.sigreturn)) if (o) l.push(`sret ${r} ${operand(o)}`);
   }
@@ -374,6 +383,13 @@ export function decodeObservation(line: string, c: Case): Observation {
       if (!isObj(r)) throw new ProtocolError(`seccomp_install[${i}]: expected an object`);
       return { ret: int(r.ret, `seccomp_install[${i}].ret`), errno: int(r.errno, `seccomp_install[${i}].errno`) };
     });
+  }
+  if (v.thread !== undefined) {
+    // Case.thread: the main thread's report of the second thread (docs/probe-protocol.md).
+    if (!isObj(v.thread)) throw new ProtocolError('thread: expected an object');
+    const ended = v.thread.ended;
+    if (ended !== 'returned' && ended !== 'signal' && ended !== 'killed') throw new ProtocolError(`thread.ended: expected returned, signal or killed, found ${JSON.stringify(ended)}`);
+    o.thread = { tid: big(v.thread.tid, 'thread.tid'), ended };
   }
   if (v.post !== undefined) {
     if (!isObj(v.post)) throw new ProtocolError('post: expected an object');
