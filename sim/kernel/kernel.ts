@@ -137,6 +137,10 @@ export class Kernel {
   forced: { signo: number; code: number; addr: bigint; errno?: number; syscall?: number; arch?: number } | null = null;
   /** The task's seccomp filters (issue 7); null when the case installs none. */
   seccomp: SeccompState | null = null;
+  /** Live threads in the case's process (Case.thread: 2); signal->live for seccomp's kills. */
+  liveThreads = 1;
+  /** Set when only the calling thread died (do_exit without a group exit): Case.thread. */
+  threadExited = false;
   stop: Stop | null = null;
   traps = 0;
   /** Where the first TRAP_LOG_MAX single-step traps hit (Observation.trap_log). */

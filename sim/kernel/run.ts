@@ -20,6 +20,7 @@ import { entryInt80, entrySysenter, entrySyscallCompat, VDSO32 } from './entry_c
 import { NotModelled } from './syscalls/types.js';
 import type { PtRegs } from './dispatch.js';
 import { SeccompState, type InstallResult } from './seccomp/filter.js';
+import { installThreaded, threadReport } from './thread.js';
 import { NotifySupervisor } from './seccomp/notify.js';
 import { SECCOMP_FILTER_FLAG } from '../../harness/seccomp/uapi.js';
 import { attachTracer, tracerOf } from './ptrace.js';
@@ -141,7 +142,12 @@ class CaseRun {
     this.k.contend = !!c.contend;
     // Set-up calls (Case.setup) first, as the probe makes them: before any filter or tracer.
     if (c.setup) this.runSetup(c.setup);
-    if (c.seccomp) this.installSeccomp(c.seccomp, profile);
+    // Case.thread: the call runs in a second task, filters installed around its clone (thread.ts).
+    if (c.thread) {
+      const r = installThreaded(c, profile, this.p, this.k);
+      if ('error' in r) this.installError = r.error;
+      else if (c.seccomp) this.installResults = r.results;
+    } else if (c.seccomp) this.installSeccomp(c.seccomp, profile);
     // The case runs under a tracer (issue 7): its stops end up in Observation.events.
     if (c.ptrace) attachTracer(this.k, c.ptrace);
     // ftrace syscall events of the call (issue 7, sim/kernel/ftrace.ts).
@@ -1024,6 +1030,7 @@ class CaseRun {
     if (k.delivered.length) o.delivered = k.delivered as SignalInfo[];
     const tracer = tracerOf(k);
     if (tracer) o.events = tracer.events;
+    threadReport(c, k, o);
     const fev = ftraceEvents(k);
     if (fev) o.events = [...(o.events ?? []), ...fev];
     const mem: Record<string, string> = {};

@@ -42,7 +42,7 @@ export function secureComputing(k: Kernel, regs: PtRegs, compat: boolean): boole
   const args = ARG_REGS[compat ? '32' : '64'].map((r) => regs[r]);
   // populate_seccomp_data: instruction_pointer = regs->ip, the address after the entry insn.
   const data = seccompData(arch, nr, regs.ip, args);
-  let out = sc.decide(data, { traceSeccomp: tracer?.traceSeccomp ?? false });
+  let out = sc.decide(data, { traceSeccomp: tracer?.traceSeccomp ?? false, liveThreads: k.liveThreads });
   if (out.kind === 'trace_stop' && tracer) {
     // SECCOMP_RET_TRACE with PTRACE_O_TRACESECCOMP: ptrace_event(PTRACE_EVENT_SECCOMP, data),
     // then re-read the number (the tracer may have changed it): < 0 skips, else the filters
@@ -103,6 +103,10 @@ export function secureComputing(k: Kernel, regs: PtRegs, compat: boolean): boole
       // dump default); strict mode: do_exit(SIGKILL).
       regs.rax = regs.orig_ax;
       k.note(`seccomp kills the ${out.scope === 'process' ? 'process' : 'thread'} with signal ${out.signal}`);
+      // KILL_THREAD with another thread alive (and strict mode's kill) is do_exit of this task
+      // alone: no signal reaches the group, the other threads live on (kernel/seccomp.c
+      // __seccomp_filter, __secure_computing_strict).
+      if (k.liveThreads > 1 && out.scope === 'thread' && !out.coreDump) k.threadExited = true;
       k.stop = { kind: 'killed', signal: out.signal === SIGNALS.SIGKILL ? SIGNALS.SIGKILL : SIGNALS.SIGSYS };
       return false;
   }

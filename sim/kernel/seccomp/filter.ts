@@ -73,7 +73,18 @@ export type InstallRequest =
 
 export type InstallResult =
   | { ok: true; listener?: boolean }
-  | { ok: false; errno: number; reason: string };
+  /** `ret`: a TSYNC refusal returns a sibling's tid (positive, errno 0) instead of -1. */
+  | { ok: false; errno: number; reason: string; ret?: number };
+
+/**
+ * A sibling thread as a TSYNC install sees it (kernel/seccomp.c seccomp_can_sync_threads,
+ * seccomp_sync_threads): its id, its own filter state, and how to set its NO_NEW_PRIVS.
+ */
+export interface TsyncPeer {
+  tid: bigint;
+  seccomp: SeccompState;
+  setNoNewPrivs(): void;
+}
 
 export interface DecideContext {
   /** ptrace_event_enabled(PTRACE_EVENT_SECCOMP): a tracer set PTRACE_O_TRACESECCOMP. */
@@ -186,6 +197,12 @@ export class SeccompState {
     return this.mode === 'disabled' ? 0 : this.mode === 'strict' ? 1 : 2;
   }
 
+  /** is_ancestor(this task's filter, other's): this stack is a prefix of other's (same filter
+   *  objects, as fork() shares them); no filter at all is the root of every tree. */
+  isAncestorOf(other: SeccompState): boolean {
+    return this.stack.length <= other.stack.length && this.stack.every((f, i) => other.stack[i] === f);
+  }
+
   /** A child made by fork/clone shares the parent's filters (get_seccomp_filter in copy_seccomp). */
   fork(): SeccompState {
     const c = new SeccompState({ kernel: this.kernel });
@@ -208,7 +225,7 @@ export class SeccompState {
    * EACCES, bpf/seccomp checks → EINVAL), then the mode (another mode already set → EINVAL),
    * a second listener (EBUSY), and the total path length (→ ENOMEM).
    */
-  install(req: InstallRequest, creds: InstallCreds): InstallResult {
+  install(req: InstallRequest, creds: InstallCreds, peers: readonly TsyncPeer[] = []): InstallResult {
     const no = (errno: number, reason: string): InstallResult => ({ ok: false, errno, reason });
     const flags = req.flags ?? 0;
     if (req.mode === 'strict') {
@@ -256,8 +273,28 @@ export class SeccompState {
     if (total > MAX_INSNS_PER_PATH) {
       return no(ERRNO.ENOMEM, `total filter path ${total} instructions exceeds MAX_INSNS_PER_PATH (${MAX_INSNS_PER_PATH})`);
     }
+    // seccomp_attach_filter, after the length check: TSYNC needs every other thread either
+    // without seccomp or with a filter that is an ancestor of ours (is_ancestor: NULL is the
+    // root); the first that is not makes the call return its tid, or -ESRCH with TSYNC_ESRCH.
+    if (flags & F.TSYNC) {
+      const bad = peers.find((t) => !(t.seccomp.mode === 'disabled' || (t.seccomp.mode === 'filter' && t.seccomp.isAncestorOf(this))));
+      if (bad) {
+        if (flags & F.TSYNC_ESRCH) return no(ERRNO.ESRCH, `TSYNC: thread ${bad.tid} cannot be synchronised (TSYNC_ESRCH)`);
+        return { ok: false, errno: 0, ret: Number(bad.tid), reason: `TSYNC: thread ${bad.tid} has a filter that is not an ancestor of the caller's` };
+      }
+    }
     this.stack.push({ prog: checked.prog, flags, listener, log: (flags & F.LOG) !== 0 });
     this.mode = 'filter';
+    if (flags & F.TSYNC) {
+      // seccomp_sync_threads: each sibling takes the caller's filter tree (and NO_NEW_PRIVS when
+      // the caller has it) and enters filter mode.
+      for (const t of peers) {
+        t.seccomp.stack.length = 0;
+        t.seccomp.stack.push(...this.stack);
+        t.seccomp.mode = 'filter';
+        if (creds.noNewPrivs) t.setNoNewPrivs();
+      }
+    }
     return listener ? { ok: true, listener: true } : { ok: true };
   }
 
