@@ -1550,6 +1550,24 @@ static int th_call(void *arg)
 	return 1;
 }
 
+/* DS and ES as the probe started with them (0 for a 64-bit process, __USER_DS for i386). */
+static uint16_t g_ds0, g_es0;
+
+/* Every case starts with the probe's own DS and ES. The kernel never changes them behind a
+ * 64-bit process's back, but an emulator may: qemu-user loads __USER_DS into both when it
+ * delivers a signal to an x86_64 guest, and its rt_sigreturn (whose 64-bit frame has no DS/ES)
+ * leaves them so; a later case would then start from what an earlier one's fault left. */
+static void reset_data_segs(void)
+{
+	uint16_t ds, es;
+	__asm__ volatile("mov %%ds, %0" : "=r"(ds));
+	__asm__ volatile("mov %%es, %0" : "=r"(es));
+	if (ds != g_ds0)
+		__asm__ volatile("mov %0, %%ds" : : "r"((uint32_t)g_ds0));
+	if (es != g_es0)
+		__asm__ volatile("mov %0, %%es" : : "r"((uint32_t)g_es0));
+}
+
 static void run_inline(struct pcase *c)
 {
 	struct jbuf *b = &g_out;
@@ -1559,6 +1577,7 @@ static void run_inline(struct pcase *c)
 	volatile int placed = 0;
 	volatile int hwbp_fd = -1; /* RT-04 breakpoint, armed right before the call */
 	volatile uint64_t entry_ip = 0, next_ip = 0;
+	reset_data_segs();
 	const char *un = unsupported_reason(c);
 	if (un) {
 		emit_simple(b, c->id, "unsupported", un);
@@ -2810,6 +2829,8 @@ static void init_process(char **argv)
 	g_auxv_sysinfo = (uint64_t)getauxval(AT_SYSINFO);
 	g_fsbase = read_fsbase();
 	g_gsbase = read_gsbase();
+	__asm__ volatile("mov %%ds, %0" : "=r"(g_ds0));
+	__asm__ volatile("mov %%es, %0" : "=r"(g_es0));
 #ifdef __x86_64__
 	__asm__ volatile("mov %%cs, %0" : "=r"(g_cs));
 	__asm__ volatile("mov %%ss, %0" : "=r"(g_ss));
