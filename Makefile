@@ -10,7 +10,7 @@ ARGS ?=
 # Where `make check` writes reports/<run id>/ (TAP per target, results.json, junit.xml).
 REPORTS ?= reports
 
-.PHONY: all build check test typecheck lint schema schema-check tables metadata metadata-check probes bench clean distclean check-emulators
+.PHONY: all build check test typecheck coverage-doc lint schema schema-check tables metadata metadata-check probes bench clean distclean check-emulators
 
 all: build
 
