@@ -58,6 +58,10 @@ schema: $(NPM_STAMP)
 schema-check: $(NPM_STAMP)
 	$(NODE) --import tsx harness/spec/gen-schema.ts --check
 
+# The generated tables of docs/coverage.md (specs and cases per area, specs per catalogue id).
+coverage-doc: $(NPM_STAMP)
+	$(NODE) --import tsx harness/spec/gen-coverage.ts
+
 # The project's own tests (node-tap, test/**/*.test.ts, run through tsx), after a strict type
 # check of everything, tests and benchmarks included (tsx runs TypeScript without checking it).
 test: $(NPM_STAMP) probes typecheck
