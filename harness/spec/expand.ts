@@ -584,7 +584,7 @@ function buildCase(
   const seccomp = buildSeccomp(m.seccomp, tableAbi, fail);
   const seccompInstalls = seccomp ? (seccomp.mode === 'strict' ? 1 : seccomp.filters.length + (seccomp.thenStrict ? 1 : 0)) : 0;
   // SC-04/05/06: the call runs in a second thread (harness/spec/thread.ts).
-  const thread = buildThread(m.thread, tableAbi, m.seccomp !== undefined, fail);
+  const thread = buildThread(m.thread, tableAbi, { ...m, entry }, fail);
   const expect = m.expect !== undefined
     ? parseExpectation(m.expect as ExpectAltInput & { any_of?: ExpectAltInput[] }, ['expect'], {
         decls, visible, code, widthOf, syscallNs, fail, regionsForReadback: memory, tracerBits: abi === 'i386' ? 32 : 64,

@@ -13,8 +13,22 @@ import type { Path } from './doc.js';
 type Fail = (p: Path, msg: string, keyNode?: boolean) => void;
 
 /** Case.thread from the spec's `thread:` value (already shape-checked by the schema). */
-export function buildThread(input: unknown, tableAbi: Abi, hasSeccomp: boolean, fail: Fail): ThreadSetup | undefined {
+/** Case keys the second thread cannot be combined with (probes/thread.c runs only the call there). */
+const EXCLUSIVE = ['ptrace', 'contend', 'breakpoint', 'before', 'segs', 'peek', 'compat_stack'] as const;
+
+/** `kase`: the merged case (its other keys, and the resolved entry), to refuse what cannot combine. */
+export function buildThread(input: unknown, tableAbi: Abi, kase: Record<string, unknown>, fail: Fail): ThreadSetup | undefined {
   if (input === undefined) return undefined;
+  const hasSeccomp = kase.seccomp !== undefined;
+  for (const k of EXCLUSIVE) {
+    if (kase[k] !== undefined) fail(['thread'], `thread: cannot be combined with ${k}: (only the call itself runs in the second thread)`, true);
+  }
+  if (kase.entry === 'exec' || kase.entry === 'sigreturn') fail(['thread'], `thread: cannot be combined with entry ${String(kase.entry)}`, true);
+  if (Array.isArray(kase.flags) && kase.flags.includes('TF')) fail(['thread'], 'thread: cannot be combined with flags: [TF] (the single-step traps would hit the thread set-up)', true);
+  // Strict mode allows read/write/exit/sigreturn only: the main thread could not wait (futex).
+  const sc = kase.seccomp;
+  if (sc === 'strict' || (Array.isArray(sc) && sc.includes('strict'))) fail(['thread'], 'thread: cannot be combined with strict mode (the main thread waits with futex, which strict mode kills)', true);
+  if (sc !== undefined && !Array.isArray(sc) && sc !== 'strict') fail(['thread'], 'thread: cannot be combined with a seccomp listener or supervisor (seccomp: as a map)', true);
   if (input === true) return { mainSeccomp: 'before' };
   const t = input as { main_seccomp?: 'before' | 'after'; seccomp?: unknown[] };
   const out: ThreadSetup = { mainSeccomp: t.main_seccomp ?? 'before' };
