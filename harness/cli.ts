@@ -106,10 +106,13 @@ Lists specs (id, title, file) and their case ids. --coverage shows, for every AB
 catalogue id, the specs that cover it (and which ids no spec covers yet).
 `;
 
-const LINT_HELP = `Usage: sysabi lint [specs ...]
+const LINT_HELP = `Usage: sysabi lint [specs ...] [--strict]
 
 Loads and validates every spec (default: the package's specs/) without running anything.
-Errors are printed as file:line:col; exit 2 when there is any.
+Errors are printed as file:line:col; exit 2 when there is any. The corpus's metadata rules
+(an opening comment, title and description bounds, the id under its area, checkable refs;
+docs/spec-language.md "Metadata") apply to the package's specs/; --strict applies them to
+every spec given.
 `;
 
 const EXPLAIN_HELP = `Usage: sysabi explain <case id> [--trace] [--sim-profile P] [--specs PATH ...]
@@ -393,12 +396,12 @@ function catalogueOrder(a: string, b: string): number {
 }
 
 async function cmdLint(args: string[]): Promise<number> {
-  const { values: v, positionals } = parse(args, {}, LINT_HELP);
+  const { values: v, positionals } = parse(args, { strict: { type: 'boolean' } }, LINT_HELP);
   if (v.help) return out(LINT_HELP), 0;
   const mod = (await import(new URL('./commands/lint.js', import.meta.url).href)) as {
-    lintCommand(p: string[], o: Sink, e: Sink): Promise<number>;
+    lintCommand(p: string[], o: Sink, e: Sink, opts?: { strict?: boolean }): Promise<number>;
   };
-  return mod.lintCommand(positionals.length ? positionals : [join(ROOT, 'specs')], sink(process.stdout), sink(process.stderr));
+  return mod.lintCommand(positionals.length ? positionals : [join(ROOT, 'specs')], sink(process.stdout), sink(process.stderr), { strict: v.strict === true });
 }
 
 async function cmdExplain(args: string[]): Promise<number> {

@@ -121,9 +121,22 @@ t.test('the lint command reports metadata errors and counts the spec as not ok',
   await writeFile(join(dir, 'specs', 'entry', 'a.yaml'), spec({ title: 'getpid returns the pid.' }));
   await writeFile(join(dir, 'specs', 'entry', 'b.yaml'), spec({ id: 'entry.other' }));
   let out = ''; let err = '';
-  const code = await lintCommand([join(dir, 'specs')], { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+  const code = await lintCommand([join(dir, 'specs')], { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } }, { strict: true });
   t.equal(code, 2);
   t.equal(out, '');
   t.match(err, /a\.yaml:4:8: error: the title ends without a full stop/);
   t.match(err, /lint: 1 error in 1 file; 1 spec \(1 cases\) ok\n$/);
+});
+
+t.test('without --strict the metadata rules leave specs outside the corpus alone', async (t) => {
+  const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'sysabi-meta-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'specs', 'entry'), { recursive: true });
+  await writeFile(join(dir, 'specs', 'entry', 'a.yaml'), spec({ title: 'getpid returns the pid.' }));
+  let out = ''; let err = '';
+  const code = await lintCommand([join(dir, 'specs')], { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+  t.equal(code, 0, err);
+  t.match(out, /lint: 1 spec, 1 cases, no errors/);
 });
