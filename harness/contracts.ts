@@ -412,6 +412,13 @@ export interface Case {
    * `error`: "set-up call N (name) returned -ERRNO".
    */
   setup?: SetupCall[];
+  /**
+   * System calls made right after the call under test returned, in order, through the same
+   * entries as `setup` (docs/spec-language.md "Calls after the call"), before the after-call
+   * steps (segs, peek, compat_stack). Only when the call returned; a failing one makes the case
+   * `error` ("after-call N (name) returned -ERRNO"). Their raw results are Observation.after_ret.
+   */
+  after?: SetupCall[];
   /** User instructions run right before the entry instruction, after every other set-up, with
    *  the case's registers and RFLAGS (TF included) already loaded. Implies isolate: they may
    *  leave a base the probe itself depends on (glibc's FS) changed. */
@@ -563,6 +570,11 @@ export interface Observation {
    * and thread.ended 'killed'.
    */
   thread?: ThreadReport;
+  /** The raw return value of each set-up call (Case.setup), in order, at the ABI's width: the
+   *  expected-value symbols `$setup.N.ret` read them. */
+  setup_ret?: bigint[];
+  /** The raw return value of each after-call (Case.after), in order (`$after.N.ret`). */
+  after_ret?: bigint[];
 }
 
 export type Vendor = 'intel' | 'amd' | 'unknown';
