@@ -54,6 +54,11 @@ function resolve(v: ExpVal, ctx: Ctx, reg?: RegName): bigint | Missing {
     case 'pid': case 'tid': case 'ppid': case 'uid': case 'gid': case 'next_ip': case 'entry_ip': case 'unmapped':
       base = env[v.sym];
       break;
+    case 'thread_tid':
+      // Case.thread: the second thread's id, as clone returned it to the main thread.
+      base = ctx.obs.thread?.tid;
+      what = "the second thread's tid (reported only when the case has thread: and the main thread outlived it)";
+      break;
     case 'rflags_in':
       // The RFLAGS value loaded before the entry: as read back by the target, else the Case's.
       base = ctx.obs.before?.rflags ?? ctx.ec.case.rflags;

@@ -707,7 +707,7 @@ function parseExpectation(
   e: ExpectAltInput & { any_of?: ExpectAltInput[] }, base: Path, b: ExpectBuild,
 ): Expectation {
   const out: Expectation = { regs: [] };
-  const ctx = (names?: NameSpace): ExpectCtx => ({ decls: b.decls, regs: ALL_REG_KEYS, ...(names ? { names } : {}) });
+  const ctx = (names?: NameSpace): ExpectCtx => ({ decls: b.decls, regs: ALL_REG_KEYS, hasThread: b.hasThread, ...(names ? { names } : {}) });
   const matcher = (v: MatcherInput, p: Path, names?: NameSpace): Matcher | undefined =>
     parseMatcher(v, ctx(names), (sub, msg) => b.fail([...p, ...sub], msg));
   const regCheck = (field: string, v: MatcherInput, p: Path): RegCheck | undefined => {

@@ -11,7 +11,7 @@ import type { Abi, Case, DataSeg, Gpr, RegName, VsyscallMode } from '../contract
 /** A `$symbol` an expected value may name; resolved from the Observation at check time. */
 export type SymName =
   | 'pid' | 'tid' | 'ppid' | 'uid' | 'gid' | 'next_ip' | 'entry_ip' | 'rflags_in' | 'unmapped'
-  | 'buf' | 'fd' | 'in' | 'extra' | 'auxv';
+  | 'buf' | 'fd' | 'in' | 'extra' | 'auxv' | 'thread_tid';
 
 /** An expected value: a literal, or `$sym[.name][+-N]`. */
 export type ExpVal =

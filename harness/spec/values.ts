@@ -95,6 +95,7 @@ export function parseInput(v: unknown, bits: 32 | 64, decls: Decls): Parsed<Oper
 /** `$symbols` an expected value may name. */
 export const EXPECT_SYMS: readonly SymName[] = [
   'pid', 'tid', 'ppid', 'uid', 'gid', 'next_ip', 'entry_ip', 'rflags_in', 'unmapped', 'buf', 'fd', 'in', 'extra', 'auxv',
+  'thread_tid',
 ];
 const NEEDS_NAME: readonly SymName[] = ['buf', 'fd', 'extra', 'auxv'];
 
@@ -111,6 +112,8 @@ export interface ExpectCtx {
   regs: readonly string[];
   /** Names this field accepts (signal names for signo, ...), if any. */
   names?: NameSpace;
+  /** The case has `thread:` ($thread_tid names its second thread); unset: not known here. */
+  hasThread?: boolean;
 }
 
 /** An expected scalar: integer, `$sym[.name][+-N]`, or a name of the field's namespace. */
@@ -130,6 +133,7 @@ export function parseExpVal(v: unknown, ctx: ExpectCtx): Parsed<ExpVal> {
     const ss = sym as SymName;
     if (NEEDS_NAME.includes(ss) && !name) return bad(`"$${sym}" needs a name: $${sym}.NAME`);
     if (!NEEDS_NAME.includes(ss) && ss !== 'in' && name) return bad(`"$${sym}" takes no name (found "$${sym}.${name}")`);
+    if (ss === 'thread_tid' && ctx.hasThread === false) return bad('$thread_tid is the id of the case\'s second thread, but this case has no thread: (add thread: true)');
     if (ss === 'buf' && !ctx.decls.bufs.has(name!)) {
       return bad(`$buf.${name} names no memory region${didYouMean(name!, ctx.decls.bufs)}; declared: ${ctx.decls.bufs.size ? oneOf([...ctx.decls.bufs]) : 'none'}`);
     }

@@ -79,7 +79,10 @@ export class Process {
   /** The ABI of the program (a 32-bit process for i386). */
   readonly abi: Abi;
   pid = 0n;
+  /** The main thread's id: $tid, the `tid` operand, what tgkill/tkill find. */
   tid = 0n;
+  /** Case.thread: the id of the second thread, which makes the call (gettid's answer there). */
+  callerTid?: bigint;
   ppid = 0n;
   pgid = 0n;
   uid = 0n;

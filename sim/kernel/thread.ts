@@ -55,6 +55,7 @@ export function installThreaded(c: Case, profile: Profile, p: Process, k: Kernel
   }
   k.seccomp = callerSc;
   k.liveThreads = 2;
+  p.callerTid = THREAD_TID;
   p.noNewPrivs = callerNnp;
   p.seccompMode = callerSc.prctlValue;
   return { results };

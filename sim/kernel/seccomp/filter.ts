@@ -10,7 +10,7 @@ import { AUDIT_ARCH, ERRNO, MAX_ERRNO, SI_CODES, SIGNALS, X32_SYSCALL_BIT } from
 import type { BpfInsn, SeccompSetup } from '../../../harness/contracts.js';
 import {
   ACTION_VALUE, actionOf, actionRank, BPF_MAXINSNS, MAX_INSNS_PER_PATH, SECCOMP_FILTER_FLAG, SECCOMP_RET,
-  SECCOMP_RET_DATA, type SeccompAction,
+  SECCOMP_RET_ACTION, SECCOMP_RET_DATA, type SeccompAction,
 } from '../../../harness/seccomp/uapi.js';
 import { versionAtLeast } from '../../profiles.js';
 import { checkFilter, runFilter, seccompWords, type CheckedFilter, type SeccompData } from './bpf.js';
@@ -314,22 +314,27 @@ export class SeccompState {
    * checks the fixed list instead.
    */
   evaluate(data: SeccompData): SeccompVerdict {
-    if (this.mode === 'disabled') return verdict('disabled', SECCOMP_RET.ALLOW, -1);
+    const k = this.kernel;
+    if (this.mode === 'disabled') return verdict('disabled', SECCOMP_RET.ALLOW, -1, k);
     if (this.mode === 'strict') {
-      return verdict('strict', this.strictAllows(data) ? SECCOMP_RET.ALLOW : SECCOMP_RET.KILL_THREAD, -1);
+      return verdict('strict', this.strictAllows(data) ? SECCOMP_RET.ALLOW : SECCOMP_RET.KILL_THREAD, -1, k);
     }
-    if (this.uretprobePassthrough(data)) return verdict('filter', SECCOMP_RET.ALLOW, -1);
+    if (this.uretprobePassthrough(data)) return verdict('filter', SECCOMP_RET.ALLOW, -1, k);
     const words = seccompWords(data);
     let ret = SECCOMP_RET.ALLOW as number;
     let match = -1;
+    // Before v4.14 ("seccomp: Implement SECCOMP_RET_KILL_PROCESS action") the
+    // order key was ret & SECCOMP_RET_ACTION (0x7fff0000): bit 31 masked off, so 0x80000000
+    // ranked as 0, tied with SECCOMP_RET_KILL.
+    const rank = versionAtLeast(k, KILL_PROCESS_SINCE) ? actionRank : (r: number) => (r & SECCOMP_RET_ACTION) >>> 0;
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const cur = runFilter(this.stack[i]!.prog, words);
-      if (actionRank(cur) < actionRank(ret)) {
+      if (rank(cur) < rank(ret)) {
         ret = cur;
         match = i;
       }
     }
-    return verdict('filter', ret, match);
+    return verdict('filter', ret, match, k);
   }
 
   /** evaluate() plus what the syscall entry does with the verdict (__seccomp_filter). */
@@ -412,9 +417,33 @@ export class SeccompState {
   }
 }
 
-function verdict(mode: SeccompVerdict['mode'], raw: number, filterIndex: number): SeccompVerdict {
+/** SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG and the ACTION_FULL switch: v4.14. */
+const KILL_PROCESS_SINCE = '4.14';
+/** SECCOMP_RET_USER_NOTIF: v5.0 ("seccomp: add a return code to trap to userspace"). */
+const USER_NOTIF_SINCE = '5.0';
+
+/**
+ * The action __seccomp_filter takes for a 32-bit filter value on kernel `k`. Since v4.14 it
+ * switches on ret & SECCOMP_RET_ACTION_FULL and an unknown value is KILL_PROCESS (actionOf);
+ * before, on ret & SECCOMP_RET_ACTION, with `case SECCOMP_RET_KILL: default:` ending the
+ * calling thread alone (do_exit(SIGSYS)): 0x80000000 and RET_LOG were unknown then and killed
+ * the thread only. From 4.14 to 4.20 RET_USER_NOTIF was unknown too: KILL_PROCESS.
+ */
+function actionFor(r: number, k: string): { action: SeccompAction; known: boolean } {
+  if (versionAtLeast(k, KILL_PROCESS_SINCE)) {
+    const a = actionOf(r);
+    if (a.action === 'user_notif' && !versionAtLeast(k, USER_NOTIF_SINCE)) return { action: 'kill_process', known: false };
+    return a;
+  }
+  const masked = (r & SECCOMP_RET_ACTION) >>> 0;
+  const OLD: readonly SeccompAction[] = ['kill_thread', 'trap', 'errno', 'trace', 'allow'];
+  const a = OLD.find((x) => ACTION_VALUE[x] === masked);
+  return a !== undefined ? { action: a, known: true } : { action: 'kill_thread', known: false };
+}
+
+function verdict(mode: SeccompVerdict['mode'], raw: number, filterIndex: number, kernel: string): SeccompVerdict {
   const r = raw >>> 0;
-  const { action, known } = actionOf(r);
+  const { action, known } = actionFor(r, kernel);
   let data = r & SECCOMP_RET_DATA;
   // __seccomp_filter: "Set low-order bits as an errno, capped at MAX_ERRNO."
   if (action === 'errno' && data > MAX_ERRNO) data = MAX_ERRNO;

@@ -69,7 +69,9 @@ const PRCTL_KNOWN_UNMODELLED = new Set<number>([
 
 export const PROC: Record<string, SyscallImpl> = {
   sys_getpid: { args: '', run: (c) => c.p.pid },
-  sys_gettid: { args: '', run: (c) => c.p.tid },
+  // gettid is task_pid_vnr(current) (kernel/sys.c): the calling task's own id, the second
+  // thread's in a Case.thread case, not the thread group's.
+  sys_gettid: { args: '', run: (c) => c.p.callerTid ?? c.p.tid },
   sys_getppid: { args: '', run: (c) => c.p.ppid },
   sys_getuid: { args: '', run: (c) => c.p.uid },
   sys_geteuid: { args: '', run: (c) => c.p.euid },

@@ -1,0 +1,130 @@
+// Tests of five loose ends fixed in session 2: gettid in a case's second thread and the
+// $thread_tid symbol; SECCOMP_RET_KILL_PROCESS's value (and RET_LOG's) on kernels before 4.14;
+// the x32 rt_sigreturn frame in the simulator. Each runs the simulator or the loader on small
+// inline specs and asserts what would differ without the fix.
+
+import t from 'tap';
+import { parseSpecText } from '../../harness/spec/load.js';
+import { expandChecked, type ExpandedCase } from '../../harness/spec/expand.js';
+import type { SpecError } from '../../harness/spec/errors.js';
+import { check } from '../../harness/check.js';
+import { runCase } from '../../sim/kernel/run.js';
+import { PROFILES } from '../../sim/profiles.js';
+import { THREAD_TID } from '../../sim/kernel/thread.js';
+import { SeccompState, seccompData } from '../../sim/kernel/seccomp/filter.js';
+import { SIGNALS } from '../../abi/constants.js';
+import { SECCOMP_RET, BPF_RET, BPF_K } from '../../harness/seccomp/uapi.js';
+import type { Observation } from '../../harness/contracts.js';
+
+function inline(body: string, tags = 'seccomp'): { cases: ExpandedCase[]; errors: SpecError[] } {
+  const text = `id: t.loose\ntitle: t\ndescription: d\nrefs: [{kernel: k}]\ntags: [${tags}]\n${body}`;
+  const r = parseSpecText('inline.yaml', text);
+  if (!r.spec) return { cases: [], errors: r.errors };
+  const errors: SpecError[] = [];
+  return { cases: expandChecked(r.spec, errors), errors };
+}
+const run = (ec: ExpandedCase, p: string): Observation => runCase(ec.case, PROFILES[p]!);
+const byAbi = (cs: ExpandedCase[], abi: string): ExpandedCase => {
+  const c = cs.find((x) => x.case.abi === abi);
+  if (!c) throw new Error(`no ${abi} case among ${cs.map((x) => x.case.id).join(', ')}`);
+  return c;
+};
+
+t.test('gettid in the second thread returns the thread\'s tid; $tid stays the main thread\'s', async (t) => {
+  const a = inline(`abi: [x86_64, i386, x32]
+cases:
+  - name: c
+    call: gettid
+    thread: true
+    expect: { ret: $thread_tid, thread: returned }
+`);
+  t.same(a.errors, []);
+  for (const abi of ['x86_64', 'i386', 'x32']) {
+    const ec = byAbi(a.cases, abi);
+    const o = run(ec, 'linux-7.0-intel-x32');
+    t.equal(o.outcome, 'returned', abi);
+    t.equal(o.thread?.tid, THREAD_TID, `${abi}: the report names the second thread`);
+    // The low 32 bits of rax: gettid's pid_t.
+    t.equal(BigInt.asUintN(32, o.after!.rax!), THREAD_TID, `${abi}: gettid is the calling task's id`);
+    t.not(o.env.tid, THREAD_TID, `${abi}: $tid is the main thread's`);
+    t.equal(o.env.tid, o.env.pid, `${abi}: the main thread's tid is the pid`);
+    t.equal(check(ec, o, 'sim').status, 'pass', `${abi}: ret: $thread_tid holds`);
+  }
+  // Without a second thread gettid is the pid, and $thread_tid is refused at load time.
+  const single = inline(`abi: [x86_64]
+cases:
+  - name: c
+    call: gettid
+    expect: { ret: $thread_tid }
+`);
+  const msg = single.errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n');
+  t.match(msg, /\$thread_tid is the id of the case's second thread, but this case has no thread:/);
+  t.ok(single.errors.every((e) => e.line > 0 && e.col > 0), 'file:line:col');
+});
+
+t.test('check: $thread_tid without a thread report is an error, not a pass or fail', async (t) => {
+  const a = inline(`abi: [x86_64]
+cases:
+  - name: c
+    call: gettid
+    thread: true
+    expect: { ret: $thread_tid }
+`);
+  const ec = byAbi(a.cases, 'x86_64');
+  const o: Observation = { id: ec.case.id, outcome: 'returned', before: {}, after: { rax: 77n }, env: { pid: 5n, tid: 5n } };
+  t.equal(check(ec, o, 'x').status, 'error');
+  t.equal(check(ec, { ...o, thread: { tid: 77n, ended: 'returned' } }, 'x').status, 'pass');
+  t.equal(check(ec, { ...o, thread: { tid: 78n, ended: 'returned' } }, 'x').status, 'fail');
+});
+
+t.test('KILL_PROCESS\'s value before 4.14: an unknown action that kills the calling thread only', async (t) => {
+  const a = inline(`abi: [x86_64, i386]
+requires: { features: [seccomp] }
+cases:
+  - name: c
+    call: getppid
+    thread: true
+    seccomp: [{ rules: [{ syscall: getppid, action: kill_process }, { default: allow }] }]
+    expect: { thread: killed, process: alive }
+`);
+  t.same(a.errors, []);
+  for (const abi of ['x86_64', 'i386']) {
+    const ec = byAbi(a.cases, abi);
+    const old = run(ec, 'linux-4.0-amd');
+    t.equal(old.outcome, 'killed', `${abi} 4.0`);
+    t.equal(old.exit, undefined, `${abi} 4.0: the process has no exit status, it lives on`);
+    t.equal(old.thread?.ended, 'killed', `${abi} 4.0: the main thread reports`);
+    const now = run(ec, 'linux-4.16-intel');
+    t.same(now.exit, { signal: SIGNALS.SIGSYS }, `${abi} 4.16: the whole process dies`);
+    t.equal(now.thread, undefined, `${abi} 4.16: no thread report`);
+  }
+});
+
+t.test('seccomp verdicts before 4.14: ACTION mask, KILL_THREAD for unknown values, LOG unknown', async (t) => {
+  const ret = (v: number) => [{ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: v >>> 0 }];
+  const data = seccompData('x86_64', 110, 0x1000n); // getppid
+  const state = (kernel: string, ...vals: number[]) => {
+    const s = new SeccompState({ kernel });
+    for (const v of vals) t.ok(s.install({ mode: 'filter', program: ret(v) }, { noNewPrivs: true, capSysAdmin: false }).ok);
+    return s;
+  };
+  const kp = state('4.0', SECCOMP_RET.KILL_PROCESS).evaluate(data);
+  t.equal(kp.action, 'kill_thread');
+  // Bit 31 masked off, the kernel sees SECCOMP_RET_KILL itself, not its default branch.
+  t.equal(kp.unknown, false);
+  t.equal(state('4.0', 0x7f000000).evaluate(data).unknown, true, 'an unknown value is flagged');
+  t.equal(state('4.0', 0x7f000000).evaluate(data).action, 'kill_thread');
+  t.equal(state('4.14', SECCOMP_RET.KILL_PROCESS).evaluate(data).action, 'kill_process');
+  t.equal(state('4.13', SECCOMP_RET.LOG).evaluate(data).action, 'kill_thread');
+  t.equal(state('4.14', SECCOMP_RET.LOG).evaluate(data).action, 'log');
+  // 4.14..4.20: USER_NOTIF's value is unknown → KILL_PROCESS; from 5.0 it is user_notif.
+  t.equal(state('4.16', SECCOMP_RET.USER_NOTIF).evaluate(data).action, 'kill_process');
+  t.equal(state('5.0', SECCOMP_RET.USER_NOTIF).evaluate(data).action, 'user_notif');
+  // Before 4.14 the masked value 0x80000000 ranks as 0, tied with KILL: the newest filter wins
+  // the tie. Since 4.14 it ranks below everything (signed), so the older KILL_PROCESS wins.
+  const tie = state('4.0', SECCOMP_RET.KILL_PROCESS, SECCOMP_RET.KILL_THREAD).evaluate(data);
+  t.equal(tie.filterIndex, 1, 'the newest filter (KILL_THREAD) keeps the tie');
+  t.equal(state('4.14', SECCOMP_RET.KILL_PROCESS, SECCOMP_RET.KILL_THREAD).evaluate(data).filterIndex, 0);
+  // Below KILL, ERRNO still beats ALLOW with the old mask.
+  t.equal(state('4.0', SECCOMP_RET.ALLOW, SECCOMP_RET.ERRNO | 5).evaluate(data).action, 'errno');
+});
