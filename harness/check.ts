@@ -12,6 +12,8 @@ import type { ExpandedCase, Expectation, ExpVal, Matcher, RegCheck } from './spe
 import { eventField } from './spec/ptrace.js';
 import { notifField } from './spec/notify.js';
 import { ftraceField } from './spec/ftrace.js';
+import { parseCallRet, parseMemRef, readView } from './spec/results.js';
+import { CALL_LIST_WORD } from './spec/setup.js';
 
 const ERRNO_BY_NUM = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 const SIGNAL_BY_NUM = new Map<number, string>(Object.entries(SIGNALS).map(([k, v]) => [v, k]));
@@ -79,6 +81,22 @@ function resolve(v: ExpVal, ctx: Ctx, reg?: RegName): bigint | Missing {
       base = ctx.obs.auxv?.[v.name!];
       what = `auxv entry ${v.name}`;
       break;
+    case 'setup': case 'after': {
+      // Result symbols: the raw return of another call of the case (harness/spec/results.ts).
+      const r = parseCallRet(v.sym, v.name, undefined);
+      const n = 'n' in r ? r.n : -1;
+      base = (v.sym === 'setup' ? ctx.obs.setup_ret : ctx.obs.after_ret)?.[n];
+      what = `the return value of ${CALL_LIST_WORD[v.sym]} ${n + 1} (${v.sym === 'setup' ? 'Observation.setup_ret' : 'Observation.after_ret'})`;
+      break;
+    }
+    case 'mem': {
+      const r = parseMemRef(v.name);
+      if ('msg' in r) break;
+      const bytes = ctx.obs.memory?.[r.region];
+      base = bytes === undefined ? undefined : readView(bytes, r, ctx.ec.case.abi);
+      what = bytes === undefined ? `memory ${r.region} (not read back by the target)` : `${v.text} (region ${r.region} read back too short)`;
+      break;
+    }
     case 'in': {
       // `$in` is the checked register's own value before the call; `$in.REG` another's.
       const r = (v.name ? REG32_ALIASES[v.name] ?? v.name : reg) as RegName | undefined;
@@ -285,6 +303,18 @@ function evaluate(e: Expectation, ctx: Ctx): D[] {
     if (got === undefined) out.push({ field: `memory.${mem.name}`, expected: mem.hex, observed: '(not read back by the target)', missing: true });
     else if (!got.toLowerCase().startsWith(mem.hex)) {
       out.push({ field: `memory.${mem.name}`, expected: mem.text !== undefined ? `${JSON.stringify(mem.text)} (${mem.hex})` : mem.hex, observed: got.slice(0, Math.max(mem.hex.length, 32)), note: 'expected bytes are a prefix of the region' });
+    }
+  }
+  // Typed views of read-back regions: u32/u64 words, timespec (ns) and timeval (us).
+  for (const w of e.memWords ?? []) {
+    const field = `memory.${w.name}.${w.view}${w.view === 'u32' || w.view === 'u64' ? `[${w.index}]` : ''}`;
+    const bytes = obs.memory?.[w.name];
+    const x = bytes === undefined ? undefined : readView(bytes, w, ctx.ec.case.abi);
+    if (x === undefined) {
+      out.push({ field, expected: describeMatcher(w.m, w.view === 'u32' ? 32 : 64), observed: bytes === undefined ? '(not read back by the target)' : '(region read back too short)', missing: true });
+    } else {
+      checkValue(field, w.m, x, w.view === 'u32' ? 32 : 64, ctx, out, undefined,
+        (v) => (w.view === 'timespec' ? `${showValue(v)} ns` : w.view === 'timeval' ? `${showValue(v)} us` : showValue(v, w.view === 'u32' ? 32 : 64)));
     }
   }
   if (e.events || e.eventCount) checkEvents(e, ctx, out);
@@ -548,6 +578,7 @@ function conj(top: Expectation, alt: Expectation): Expectation {
   if (top.signal && alt.signal) e.signal = { fields: [...top.signal.fields, ...alt.signal.fields], regs: [...top.signal.regs, ...alt.signal.regs] };
   if (top.flags && alt.flags) e.flags = { set: [...top.flags.set, ...alt.flags.set], clear: [...top.flags.clear, ...alt.flags.clear] };
   if (top.memory && alt.memory) e.memory = [...top.memory, ...alt.memory];
+  if (top.memWords && alt.memWords) e.memWords = [...top.memWords, ...alt.memWords];
   if (top.segs && alt.segs) e.segs = [...top.segs, ...alt.segs];
   if (top.preserved && alt.preserved) {
     e.preserved = { ...alt.preserved, regs: [...new Set([...top.preserved.regs, ...alt.preserved.regs])] };

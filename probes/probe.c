@@ -191,6 +191,7 @@ struct pcase {
 	struct sc_setup *sc; /* seccomp filters to install right before the entry */
 	struct pt_script *pt; /* ptrace tracer script (probes/ptrace.c) */
 	struct setup_req *setup; /* set-up calls before the entry (probes/setup.c) */
+	struct setup_req *after; /* calls right after the entry returned (probes/setup.c) */
 	struct before_req *before; /* instructions right before the entry (probes/before.c) */
 	struct th_setup *th; /* Case.thread: the call runs in a second thread (probes/thread.c) */
 	struct post_req post; /* after-call steps (probes/post.h) */
@@ -732,6 +733,8 @@ static void case_free(struct pcase *c)
 	c->th = 0;
 	sysabi_setup_free(c->setup);
 	c->setup = 0;
+	sysabi_setup_free(c->after);
+	c->after = 0;
 	sysabi_before_free(c->before);
 	c->before = 0;
 }
@@ -938,6 +941,8 @@ static int parse_case_line(struct pcase *c, char *line)
 		c->has_nextip = 1;
 	} else {
 		const char *r = sysabi_setup_parse(&c->setup, t, nt, setup_parse_op);
+		if (!r)
+			r = sysabi_after_parse(&c->after, t, nt, setup_parse_op);
 		if (!r && sc_parse_line)
 			r = sc_parse_line(&c->sc, t, nt);
 		if (!r)
@@ -1784,6 +1789,10 @@ contend_again:
 	/* The call is over: the tracer detaches at this marker's entry stop. */
 	if (c->pt)
 		sysabi_pt_marker();
+	/* Case.after (probes/setup.c): calls right after the call returned, before the after-call
+	 * steps; the call's registers are already saved in sysabi_ctl.after. */
+	if (!faulted && !th_killed && c->after && sysabi_setup_run(c->after, c, setup_resolve, why, sizeof why) < 0)
+		goto failed;
 	/* After-call steps (probes/post.h): a fault there is the case's signal outcome. */
 	struct post_res post_res = { { 0 }, 0, 0 };
 	if (!faulted && c->post.active) {
@@ -1899,6 +1908,14 @@ contend_again:
 		if (c->post.has_cstack)
 			jb_kv_hex(b, &f2, "compat_stack", post_res.cstack);
 		jb_raw(b, "}", 1);
+	}
+	{
+		/* The raw results of the set-up calls and after-calls (`$setup.N.ret`, `$after.N.ret`). */
+		char rj[SETUP_MAX * 24 + 32];
+		sysabi_setup_json(c->setup, rj, sizeof rj);
+		jb_s(b, rj);
+		sysabi_setup_json(c->after, rj, sizeof rj);
+		jb_s(b, rj);
 	}
 	int anyread = 0;
 	for (int i = 0; i < c->nmem; i++) {
@@ -2285,7 +2302,7 @@ static int g_no_clone_vm;
 #if defined(__x86_64__) && !defined(__ILP32__)
 static int shares_mm_safely(const struct pcase *c)
 {
-	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt || c->setup ||
+	if (c->entry != E_SYSCALL || !c->code64 || c->nmem || c->nfd || c->ndisp || c->blocked || c->sc || c->pt || c->setup || c->after ||
 	    c->post.active || c->post.contend_rounds || c->sret_set || c->th)
 		return 0;
 	/* Only literal and process-identity operands (no buffer, no unmapped page: finding

@@ -105,18 +105,21 @@ static int parse_dec(const char *s, long lo, long hi, long *v)
 }
 
 /* `setup I NR NAME ERRNO NARGS` opens set-up call I (in order from 0); `setarg I J OPERAND`
- * gives its argument J. */
-const char *sysabi_setup_parse(struct setup_req **sp, char **t, int nt, setup_parse_op_fn parse_op)
+ * gives its argument J. Case.after uses the same pair as `after` / `afterarg`. */
+static const char *parse_calls(struct setup_req **sp, char **t, int nt, setup_parse_op_fn parse_op, int after)
 {
 	long i, j, e, na;
-	if (strcmp(t[0], "setup") == 0) {
+	if (strcmp(t[0], after ? "after" : "setup") == 0) {
 		if (nt != 6 && !(nt == 7 && strcmp(t[6], "int80") == 0))
-			return "setup: expected `setup I NR NAME ERRNO NARGS [int80]`";
+			return after ? "after: expected `after I NR NAME ERRNO NARGS [int80]`"
+				     : "setup: expected `setup I NR NAME ERRNO NARGS [int80]`";
 		if (!*sp && !(*sp = calloc(1, sizeof **sp)))
 			return "setup: out of memory";
 		struct setup_req *s = *sp;
+		s->after = after;
 		if (!parse_dec(t[1], 0, SETUP_MAX - 1, &i) || i != s->n)
-			return "setup: calls are numbered 0, 1, ... in order (at most 8)";
+			return after ? "after: calls are numbered 0, 1, ... in order (at most 8)"
+				     : "setup: calls are numbered 0, 1, ... in order (at most 8)";
 		struct setup_call *c = &s->call[i];
 		char *end;
 		errno = 0;
@@ -133,15 +136,26 @@ const char *sysabi_setup_parse(struct setup_req **sp, char **t, int nt, setup_pa
 		s->n++;
 		return "";
 	}
-	if (strcmp(t[0], "setarg") == 0) {
+	if (strcmp(t[0], after ? "afterarg" : "setarg") == 0) {
 		struct setup_req *s = *sp;
 		if (nt != 8 || !s || !parse_dec(t[1], 0, s->n - 1, &i) || !parse_dec(t[2], 0, 5, &j) ||
 		    j >= s->call[i].nargs || !parse_op(t + 3, nt - 3, s->call[i].op[j]))
-			return "setarg: expected `setarg I J OPERAND` after `setup I ...`, J below its NARGS";
+			return after ? "afterarg: expected `afterarg I J OPERAND` after `after I ...`, J below its NARGS"
+				     : "setarg: expected `setarg I J OPERAND` after `setup I ...`, J below its NARGS";
 		s->call[i].args_set |= 1u << j;
 		return "";
 	}
 	return 0;
+}
+
+const char *sysabi_setup_parse(struct setup_req **sp, char **t, int nt, setup_parse_op_fn parse_op)
+{
+	return parse_calls(sp, t, nt, parse_op, 0);
+}
+
+const char *sysabi_after_parse(struct setup_req **sp, char **t, int nt, setup_parse_op_fn parse_op)
+{
+	return parse_calls(sp, t, nt, parse_op, 1);
 }
 
 /* The same rule as harness/spec/setup.ts setupErrno: the low 32 bits are -4095..-1 and the
@@ -167,20 +181,26 @@ static void errno_text(int e, char *buf, size_t cap)
 		snprintf(buf, cap, "-%d", e);
 }
 
-int sysabi_setup_run(const struct setup_req *s, const void *ctx, setup_resolve_fn resolve, char *why, size_t whylen)
+int sysabi_setup_run(struct setup_req *s, const void *ctx, setup_resolve_fn resolve, char *why, size_t whylen)
 {
+	if (s)
+		s->ran = 0;
 	for (int i = 0; s && i < s->n; i++) {
 		const struct setup_call *c = &s->call[i];
+		const char *what = s->after ? "after-call" : "set-up call";
 		uint64_t a[6] = { 0 };
 		for (int j = 0; j < c->nargs; j++) {
 			if (!(c->args_set >> j & 1)) {
-				snprintf(why, whylen, "set-up call %d (%s): argument %d was not given", i + 1, c->name, j);
+				snprintf(why, whylen, "%s %d (%s): argument %d was not given", what, i + 1, c->name, j);
 				return -1;
 			}
 			if (resolve(ctx, c->op[j], &a[j], why, whylen) < 0)
 				return -1;
 		}
 		uint64_t r = native_call(c->nr, a, c->int80);
+		/* Kept for the observation (`$setup.N.ret`, `$after.N.ret`): an i386 result is 32 bits. */
+		s->ret[i] = r;
+		s->ran = i + 1;
 		int e = ret_errno(r);
 		if (e == c->expect_errno)
 			continue;
@@ -190,14 +210,27 @@ int sysabi_setup_run(const struct setup_req *s, const void *ctx, setup_resolve_f
 		else
 			snprintf(got, sizeof got, "0x%llx", (unsigned long long)r);
 		if (!c->expect_errno) {
-			snprintf(why, whylen, "set-up call %d (%s) returned %s", i + 1, c->name, got);
+			snprintf(why, whylen, "%s %d (%s) returned %s", what, i + 1, c->name, got);
 		} else {
 			errno_text(c->expect_errno, want, sizeof want);
-			snprintf(why, whylen, "set-up call %d (%s) returned %s, expected %s", i + 1, c->name, got, want);
+			snprintf(why, whylen, "%s %d (%s) returned %s, expected %s", what, i + 1, c->name, got, want);
 		}
 		return -1;
 	}
 	return 0;
+}
+
+void sysabi_setup_json(const struct setup_req *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	if (!s || s->ran == 0)
+		return;
+	n += (size_t)snprintf(buf + n, cap - n, ",\"%s\":[", s->after ? "after_ret" : "setup_ret");
+	for (int i = 0; i < s->ran && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)s->ret[i]);
+	if (n < cap)
+		snprintf(buf + n, cap - n, "]");
 }
 
 void sysabi_setup_free(struct setup_req *s)

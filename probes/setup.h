@@ -22,6 +22,9 @@ struct setup_call {
 
 struct setup_req {
 	int n;
+	int after; /* 1: Case.after (`after`/`afterarg` lines, "after-call N" in messages) */
+	int ran; /* calls made so far; ret[0..ran-1] hold their raw results */
+	uint64_t ret[SETUP_MAX];
 	struct setup_call call[SETUP_MAX];
 };
 
@@ -32,9 +35,13 @@ typedef int (*setup_resolve_fn)(const void *ctx, const void *op, uint64_t *out, 
 
 /* A `setup` or `setarg` line: 0 if the line is neither, "" when parsed, else what is wrong. */
 const char *sysabi_setup_parse(struct setup_req **s, char **t, int nt, setup_parse_op_fn parse_op);
+/* The same for Case.after's `after` / `afterarg` lines (calls right after the call under test). */
+const char *sysabi_after_parse(struct setup_req **s, char **t, int nt, setup_parse_op_fn parse_op);
 /* Make the calls in order. 0: all did what the case asked; -1: `why` says which did not
  * ("set-up call N (name) returned -ERRNO"); the case is then an error. */
-int sysabi_setup_run(const struct setup_req *s, const void *ctx, setup_resolve_fn resolve, char *why, size_t whylen);
+int sysabi_setup_run(struct setup_req *s, const void *ctx, setup_resolve_fn resolve, char *why, size_t whylen);
+/* `,"setup_ret":["0x..",...]` (or after_ret) for the calls that ran, into buf; "" when none. */
+void sysabi_setup_json(const struct setup_req *s, char *buf, size_t cap);
 void sysabi_setup_free(struct setup_req *s);
 
 #endif

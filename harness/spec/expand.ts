@@ -21,6 +21,7 @@ import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildThread } from './thread.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
+import { MEM_VIEWS, viewBytes } from './results.js';
 import { buildBefore } from './before.js';
 import { observeNeeds, parseAuxvExpect, parseMapsExpect } from './maps.js';
 import type { Expectation, ExpandedCase, KernelOp, Matcher, RegCheck, Requires, SignalField, SpecMeta, TrapRange } from './types.js';
@@ -547,6 +548,8 @@ function buildCase(
   }
   // System calls made before the call under test (harness/spec/setup.ts).
   const setup = buildSetup(m.setup, abi, entry, decls, fail);
+  // System calls made right after the call under test returned (the same builder).
+  const after = buildSetup(m.after, abi, entry, decls, fail, 'after');
   // FSGSBASE instructions right before the entry (harness/spec/before.ts).
   const before = buildBefore(m.before, abi, code, entry, fail);
   let timeoutMs = DEFAULT_TIMEOUT_MS;
@@ -567,6 +570,10 @@ function buildCase(
   // int $0x80 from 64-bit code needs ia32 emulation: without it the case is a SKIP, not an error.
   if (setupNeedsIa32(setup)) {
     if (requires.ia32 === false) fail(['setup'], 'a set-up call uses entry int80, which needs ia32 emulation, but the case requires ia32: false');
+    else requires.ia32 = true;
+  }
+  if (setupNeedsIa32(after)) {
+    if (requires.ia32 === false) fail(['after'], 'an after-call uses entry int80, which needs ia32 emulation, but the case requires ia32: false');
     else requires.ia32 = true;
   }
 
@@ -591,6 +598,7 @@ function buildCase(
         hasPeek: peek !== undefined, loadedSegs: Object.keys(segs ?? {}) as DataSeg[],
         hasCompatStack: compatStack !== undefined, seccompInstalls, hasThread: thread !== undefined,
         hasNotify: seccomp?.notify !== undefined,
+        calls: { setup: setup?.length ?? 0, after: after?.length ?? 0 }, abi,
       })
     : { regs: [] };
 
@@ -627,6 +635,7 @@ function buildCase(
   if (breakpoint !== undefined) autoWhy.push('it arms a hardware breakpoint');
   // An LDT, a TLS entry or a base written by a set-up call would outlive the case.
   if (setup !== undefined) autoWhy.push('it makes set-up calls, which change the process');
+  if (after !== undefined) autoWhy.push('it makes calls after the call under test, which may change the process');
   // A base written by WRFSBASE/WRGSBASE outlives the case; FS holds glibc's thread pointer.
   if (before !== undefined) autoWhy.push('it runs instructions before the entry that may change the FS/GS bases');
   let isolate = autoWhy.length > 0;
@@ -666,6 +675,7 @@ function buildCase(
     ...(contend !== undefined ? { contend } : {}),
     ...(breakpoint !== undefined ? { breakpoint } : {}),
     ...(setup !== undefined ? { setup } : {}),
+    ...(after !== undefined ? { after } : {}),
     ...(before !== undefined ? { before } : {}),
     isolate,
     timeoutMs,
@@ -693,6 +703,9 @@ interface ExpectBuild {
   hasThread: boolean;
   /** The case has a notify supervisor (Case.seccomp.notify, SC-04). */
   hasNotify: boolean;
+  /** How many set-up calls and after-calls the case makes (result symbols). */
+  calls: { setup: number; after: number };
+  abi: Abi;
 }
 
 const ns = (what: string, table: Record<string, number>): NameSpace => ({
@@ -707,7 +720,9 @@ function parseExpectation(
   e: ExpectAltInput & { any_of?: ExpectAltInput[] }, base: Path, b: ExpectBuild,
 ): Expectation {
   const out: Expectation = { regs: [] };
-  const ctx = (names?: NameSpace): ExpectCtx => ({ decls: b.decls, regs: ALL_REG_KEYS, hasThread: b.hasThread, ...(names ? { names } : {}) });
+  // `$mem.NAME...` anywhere in the expectation makes the case read NAME back.
+  const useRegion = (rn: string): void => { const r = b.regionsForReadback.find((x) => x.name === rn); if (r) r.readback = true; };
+  const ctx = (names?: NameSpace): ExpectCtx => ({ decls: b.decls, regs: ALL_REG_KEYS, hasThread: b.hasThread, calls: b.calls, useRegion, ...(names ? { names } : {}) });
   const matcher = (v: MatcherInput, p: Path, names?: NameSpace): Matcher | undefined =>
     parseMatcher(v, ctx(names), (sub, msg) => b.fail([...p, ...sub], msg));
   const regCheck = (field: string, v: MatcherInput, p: Path): RegCheck | undefined => {
@@ -816,9 +831,24 @@ function parseExpectation(
       if (!region) { b.fail(p, `expected memory "${rn}" is not a region of this case${didYouMean(rn, b.decls.bufs)}; declared: ${b.decls.bufs.size ? oneOf([...b.decls.bufs]) : 'none'}`, true); continue; }
       // Reading a region back is implied by expecting its contents.
       region.readback = true;
-      if ((mv.text === undefined) === (mv.hex === undefined)) { b.fail(p, `expected memory "${rn}" needs exactly one of text: or hex:`); continue; }
+      const views = MEM_VIEWS.filter((v) => mv[v] !== undefined);
+      if (mv.text !== undefined && mv.hex !== undefined) { b.fail(p, `expected memory "${rn}" takes text: or hex:, not both`); continue; }
+      if (mv.text === undefined && mv.hex === undefined && views.length === 0) { b.fail(p, `expected memory "${rn}" needs text:, hex:, or a typed view (${MEM_VIEWS.join(', ')})`); continue; }
       if (mv.text !== undefined) out.memory.push({ name: rn, hex: textToHex(mv.text), text: mv.text });
-      else { const h = normHex(mv.hex!); if (!h.ok) b.fail([...p, 'hex'], h.msg); else out.memory.push({ name: rn, hex: h.v }); }
+      else if (mv.hex !== undefined) { const h = normHex(mv.hex); if (!h.ok) b.fail([...p, 'hex'], h.msg); else out.memory.push({ name: rn, hex: h.v }); }
+      // Typed views (harness/spec/results.ts): each item an expected value over the read-back bytes.
+      for (const view of views) {
+        const items = view === 'u32' || view === 'u64' ? (mv[view] as MatcherInput[]) : [mv[view] as MatcherInput];
+        items.forEach((item, index) => {
+          const vp = view === 'u32' || view === 'u64' ? [...p, view, index] : [...p, view];
+          if (viewBytes(view, index, b.abi) > region.size) {
+            b.fail(vp, `memory.${rn}.${view}${view === 'u32' || view === 'u64' ? `[${index}]` : ''} reads ${viewBytes(view, index, b.abi)} bytes, but region ${rn} has ${region.size}`);
+            return;
+          }
+          const mm = matcher(item, vp);
+          if (mm) (out.memWords ??= []).push({ name: rn, view, index, m: mm });
+        });
+      }
     }
   }
   if (e.events !== undefined) {

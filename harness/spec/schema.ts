@@ -242,7 +242,16 @@ export const DeliveredExpectSchema = z.union([
   }),
 ]);
 
-export const MemExpectSchema = z.strictObject({ text: z.string().optional(), hex: z.string().optional() });
+export const MemExpectSchema = z.strictObject({
+  text: z.string().optional(),
+  hex: z.string().optional(),
+  // Typed views of the read-back bytes, each item an expected value (little-endian words from
+  // offset 0; timespec/timeval as the case ABI's kernel lays them out, in ns / us).
+  u32: z.array(MatcherSchema).min(1).optional(),
+  u64: z.array(MatcherSchema).min(1).optional(),
+  timespec: MatcherSchema.optional(),
+  timeval: MatcherSchema.optional(),
+});
 
 /** One expected ptrace stop (prefix match, in order: docs/spec-language.md, ptrace). */
 export const PtraceEventExpectSchema = z.strictObject({
@@ -380,6 +389,8 @@ const caseBody = {
   breakpoint: z.strictObject({ at: z.enum(BREAKPOINT_AT) }).optional(),
   // System calls made before the call under test (harness/spec/setup.ts builds Case.setup).
   setup: z.array(SetupCallSchema).min(1).max(MAX_SETUP_CALLS).optional(),
+  // System calls made right after the call under test returned (the same shape; Case.after).
+  after: z.array(SetupCallSchema).min(1).max(MAX_SETUP_CALLS).optional(),
   // FSGSBASE instructions run right before the entry (harness/spec/before.ts builds Case.before).
   before: BeforeListSchema.optional(),
   isolate: z.boolean().optional(),

@@ -14,6 +14,12 @@ import { parseInput, type Decls } from './values.js';
 
 type Fail = (p: Path, msg: string, keyNode?: boolean) => void;
 
+/** The two call lists of a case: `setup:` (before the call under test) and `after:` (right after
+ *  it returned, docs/spec-language.md "Calls after the call"); same shape, same entries. */
+export type CallListKey = 'setup' | 'after';
+/** How messages name one item of each list. */
+export const CALL_LIST_WORD: Record<CallListKey, string> = { setup: 'set-up call', after: 'after-call' };
+
 /** One item of `setup:` after schema validation. */
 interface SetupInput {
   call: string;
@@ -36,24 +42,26 @@ export function setupNeedsIa32(calls: readonly SetupCall[] | undefined): boolean
  * Case.setup from the case's `setup:` list; undefined when there is none (or it had errors,
  * which went to `fail` with their paths).
  */
-export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, fail: Fail): SetupCall[] | undefined {
+export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, fail: Fail, key: CallListKey = 'setup'): SetupCall[] | undefined {
   if (raw === undefined) return undefined;
   const list = raw as SetupInput[];
+  const what = CALL_LIST_WORD[key];
   // exec replaces the process image: nothing a set-up call did (an LDT, TLS entries, bases)
   // survives into the program whose first state the case reports (fs/exec.c, begin_new_exec).
   if (entry === 'exec') {
-    fail(['setup'], 'setup: an exec case starts a fresh program, which keeps nothing a set-up call changed', true);
+    fail([key], key === 'setup' ? 'setup: an exec case starts a fresh program, which keeps nothing a set-up call changed'
+      : 'after: an exec case has no call that returns to the program that made it, so nothing runs after it', true);
     return undefined;
   }
   const bits: 32 | 64 = abi === 'i386' ? 32 : 64;
   const out: SetupCall[] = [];
   let ok = true;
   list.forEach((s, i) => {
-    const p: Path = ['setup', i];
+    const p: Path = [key, i];
     // The ABI's own table: x86_64 and x32 set-up calls are SYSCALLs from 64-bit code, i386 ones
     // int $0x80; `entry: int80` from 64-bit code is decoded with the i386 table (ABI-FACTS §4.2).
     if (s.entry === 'int80' && abi === 'i386') {
-      fail([...p, 'entry'], `set-up call ${i + 1}: entry int80 is for x86_64 and x32 processes (int $0x80 from their 64-bit code); i386 set-up calls use int $0x80 already`, true);
+      fail([...p, 'entry'], `${what} ${i + 1}: entry int80 is for x86_64 and x32 processes (int $0x80 from their 64-bit code); i386 ${what}s use int $0x80 already`, true);
       ok = false;
       return;
     }
@@ -61,8 +69,8 @@ export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, f
     const row = lookupName(table, s.call);
     if (!row) {
       const elsewhere = ABIS.filter((a) => a !== table && lookupName(a, s.call));
-      const why = s.entry === 'int80' ? 'int $0x80 is decoded with it' : "set-up calls use the case ABI's own table";
-      fail([...p, 'call'], `set-up call ${i + 1}: unknown syscall "${s.call}" in the ${table} table (${why})` +
+      const why = s.entry === 'int80' ? 'int $0x80 is decoded with it' : `${what}s use the case ABI's own table`;
+      fail([...p, 'call'], `${what} ${i + 1}: unknown syscall "${s.call}" in the ${table} table (${why})` +
         `${didYouMean(s.call, syscallNames(table))}${elsewhere.length ? `; it exists on ${elsewhere.join(', ')}` : ''}`);
       ok = false;
       return;
@@ -72,13 +80,13 @@ export function buildSetup(raw: unknown, abi: Abi, entry: Entry, decls: Decls, f
     const meta = metaForRow(row);
     if (meta && args.length !== meta.args.length) {
       fail(s.args !== undefined ? [...p, 'args'] : p,
-        `set-up call ${i + 1}: ${s.call} takes ${meta.args.length} argument${meta.args.length === 1 ? '' : 's'}` +
+        `${what} ${i + 1}: ${s.call} takes ${meta.args.length} argument${meta.args.length === 1 ? '' : 's'}` +
         `${meta.args.length ? ` (${meta.args.map((a) => a.name).join(', ')})` : ''}, found ${args.length}`);
       ok = false;
     }
     const operands = args.map((v, j) => {
       const o = parseInput(v, bits, decls);
-      if (!o.ok) { fail([...p, 'args', j], `set-up call ${i + 1} (${s.call}) args[${j}]: ${o.msg}`); ok = false; return { lit: 0n }; }
+      if (!o.ok) { fail([...p, 'args', j], `${what} ${i + 1} (${s.call}) args[${j}]: ${o.msg}`); ok = false; return { lit: 0n }; }
       return o.v;
     });
     const call: SetupCall = { name: s.call, nr: BigInt(row.nr), args: operands };
@@ -105,12 +113,13 @@ export function setupErrno(ret: bigint, bits: 32 | 64): number {
 
 /** The error reason for set-up call `index` (0-based) that returned `ret`, or null if it did what
  *  the case asked. Used by every target so the message is the same everywhere. */
-export function setupFailure(call: SetupCall, index: number, ret: bigint, bits: 32 | 64): string | null {
+export function setupFailure(call: SetupCall, index: number, ret: bigint, bits: 32 | 64, key: CallListKey = 'setup'): string | null {
+  const what = CALL_LIST_WORD[key];
   const e = setupErrno(ret, bits);
   const name = (n: number) => Object.entries(ERRNO).find(([, v]) => v === n)?.[0] ?? String(n);
   const shown = e ? `-${name(e)}` : `0x${BigInt.asUintN(bits, ret).toString(16)}`;
   if (call.expectErrno === undefined) {
-    return e ? `set-up call ${index + 1} (${call.name}) returned ${shown}` : null;
+    return e ? `${what} ${index + 1} (${call.name}) returned ${shown}` : null;
   }
-  return e === call.expectErrno ? null : `set-up call ${index + 1} (${call.name}) returned ${shown}, expected -${name(call.expectErrno)}`;
+  return e === call.expectErrno ? null : `${what} ${index + 1} (${call.name}) returned ${shown}, expected -${name(call.expectErrno)}`;
 }

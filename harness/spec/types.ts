@@ -6,12 +6,15 @@
 import type { FlagName } from '../../abi/constants.js';
 import type { AuxvCheck, MapCheck } from './maps.js';
 import type { NotificationCheck } from './notify.js';
+import type { MemView } from './results.js';
 import type { Abi, Case, DataSeg, Gpr, RegName, VsyscallMode } from '../contracts.js';
 
 /** A `$symbol` an expected value may name; resolved from the Observation at check time. */
 export type SymName =
   | 'pid' | 'tid' | 'ppid' | 'uid' | 'gid' | 'next_ip' | 'entry_ip' | 'rflags_in' | 'unmapped'
-  | 'buf' | 'fd' | 'in' | 'extra' | 'auxv' | 'thread_tid';
+  | 'buf' | 'fd' | 'in' | 'extra' | 'auxv' | 'thread_tid'
+  /** Result symbols (harness/spec/results.ts): `$setup.N.ret`, `$after.N.ret`, `$mem.NAME.VIEW`. */
+  | 'setup' | 'after' | 'mem';
 
 /** An expected value: a literal, or `$sym[.name][+-N]`. */
 export type ExpVal =
@@ -62,6 +65,9 @@ export interface Expectation {
   /** In order, exactly; `handlerFlags` checks SignalInfo.handler_rflags, `flags` the frame's rflags. */
   delivered?: { signo: number; name: string; handlerFlags?: { set: FlagName[]; clear: FlagName[] }; flags?: { set: FlagName[]; clear: FlagName[] }; code?: Matcher }[];
   memory?: { name: string; hex: string; text?: string }[];
+  /** Typed views of read-back regions (`memory: {NAME: {u32: [...], timespec: ...}}`), compared at
+   *  the view's width (32 for u32, 64 otherwise). */
+  memWords?: { name: string; view: MemView; index: number; m: Matcher }[];
   /** Expected ptrace stops, a prefix of Observation.events' ptrace stops, in order. */
   events?: PtraceEventCheck[];
   /** How many ptrace stops the case's call produced. */

@@ -9,6 +9,7 @@ import { didYouMean, oneOf } from './errors.js';
 import { AUXV_NAMES } from './maps.js';
 import type { ExpVal, Matcher, SymName } from './types.js';
 import type { MatcherInput } from './schema.js';
+import { parseCallRet, parseMemRef } from './results.js';
 
 export type Parsed<T> = { ok: true; v: T } | { ok: false; msg: string };
 const ok = <T>(v: T): Parsed<T> => ({ ok: true, v });
@@ -95,9 +96,9 @@ export function parseInput(v: unknown, bits: 32 | 64, decls: Decls): Parsed<Oper
 /** `$symbols` an expected value may name. */
 export const EXPECT_SYMS: readonly SymName[] = [
   'pid', 'tid', 'ppid', 'uid', 'gid', 'next_ip', 'entry_ip', 'rflags_in', 'unmapped', 'buf', 'fd', 'in', 'extra', 'auxv',
-  'thread_tid',
+  'thread_tid', 'setup', 'after', 'mem',
 ];
-const NEEDS_NAME: readonly SymName[] = ['buf', 'fd', 'extra', 'auxv'];
+const NEEDS_NAME: readonly SymName[] = ['buf', 'fd', 'extra', 'auxv', 'setup', 'after', 'mem'];
 
 /** How the field names things, for expected values: a name → number resolver. */
 export interface NameSpace {
@@ -114,6 +115,11 @@ export interface ExpectCtx {
   names?: NameSpace;
   /** The case has `thread:` ($thread_tid names its second thread); unset: not known here. */
   hasThread?: boolean;
+  /** How many set-up calls and after-calls the case makes ($setup.N.ret / $after.N.ret); unset:
+   *  not known here. */
+  calls?: { setup: number; after: number };
+  /** Called for each region a `$mem.NAME...` names (the case must then read it back). */
+  useRegion?: (name: string) => void;
 }
 
 /** An expected scalar: integer, `$sym[.name][+-N]`, or a name of the field's namespace. */
@@ -142,6 +148,18 @@ export function parseExpVal(v: unknown, ctx: ExpectCtx): Parsed<ExpVal> {
     }
     if (ss === 'auxv' && !(AUXV_NAMES as readonly string[]).includes(name!)) {
       return bad(`$auxv.${name} names no auxiliary-vector entry${didYouMean(name!, AUXV_NAMES)}; expected an AT_* name such as AT_SYSINFO_EHDR`);
+    }
+    if (ss === 'setup' || ss === 'after') {
+      const r = parseCallRet(ss, name, ctx.calls?.[ss]);
+      if ('msg' in r) return bad(r.msg);
+    }
+    if (ss === 'mem') {
+      const r = parseMemRef(name);
+      if ('msg' in r) return bad(r.msg);
+      if (!ctx.decls.bufs.has(r.region)) {
+        return bad(`$mem.${name} names no memory region "${r.region}"${didYouMean(r.region, ctx.decls.bufs)}; declared: ${ctx.decls.bufs.size ? oneOf([...ctx.decls.bufs]) : 'none'}`);
+      }
+      ctx.useRegion?.(r.region);
     }
     if (ss === 'in' && name && !ctx.regs.includes(name)) {
       return bad(`$in.${name}: unknown register "${name}"${didYouMean(name, ctx.regs)}`);

@@ -136,6 +136,11 @@ export function encodeCase(c: Case): string {
     l.push(`setup ${i} ${h64(s.nr)} ${pct(s.name)} ${s.expectErrno ?? 0} ${s.args.length}${s.entry ? ` ${s.entry}` : ''}`);
     s.args.forEach((a, j) => l.push(`setarg ${i} ${j} ${operand(a)}`));
   });
+  // Case.after (probes/setup.c): the same pair as `after I ...` / `afterarg I J OPERAND`.
+  c.after?.forEach((s, i) => {
+    l.push(`after ${i} ${h64(s.nr)} ${pct(s.name)} ${s.expectErrno ?? 0} ${s.args.length}${s.entry ? ` ${s.entry}` : ''}`);
+    s.args.forEach((a, j) => l.push(`afterarg ${i} ${j} ${operand(a)}`));
+  });
   // Instructions before the entry (probes/before.c): `before INSN reg NAME` or `before INSN val 0xV`,
   // one line each, in the order they run.
   for (const b of c.before ?? []) l.push(b.reg !== undefined ? `before ${b.insn} reg ${b.reg}` : `before ${b.insn} val ${h64(b.value ?? 0n)}`);
@@ -401,6 +406,13 @@ export function decodeObservation(line: string, c: Case): Observation {
     }
     if (v.post.peek !== undefined) o.post.peek = big(v.post.peek, 'post.peek');
     if (v.post.compat_stack !== undefined) o.post.compat_stack = big(v.post.compat_stack, 'post.compat_stack');
+  }
+  // Raw results of the set-up calls and after-calls, in order (`$setup.N.ret`, `$after.N.ret`).
+  for (const k of ['setup_ret', 'after_ret'] as const) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (!Array.isArray(x) || x.length > 8) throw new ProtocolError(`${k}: expected an array of up to 8 hex values`);
+    o[k] = x.map((r, i) => big(r, `${k}[${i}]`));
   }
   // VD-01/VD-04 (probes/maps.c): `auxv` by AT_* name, `maps` the bracketed lines.
   if (v.auxv !== undefined) o.auxv = hexMap(v.auxv, 'auxv');

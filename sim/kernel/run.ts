@@ -5,7 +5,7 @@
 
 import type { Case, Observation, Operand, Profile, RegFile, Gpr, SignalInfo, SeccompSetup, SeccompInstallResult, SetupCall } from '../../harness/contracts.js';
 import { ARG_REGS, GPRS64 } from '../../harness/contracts.js';
-import { setupEntryOf, setupFailure } from '../../harness/spec/setup.js';
+import { CALL_LIST_WORD, setupEntryOf, setupFailure, type CallListKey } from '../../harness/spec/setup.js';
 import { RFLAGS, SELECTORS, SIGNALS, SI_CODES, VSYSCALL_ADDR, GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
 import { syscall as cpuSyscall } from '../cpu/syscall.js';
 import { sysenter as cpuSysenter } from '../cpu/sysenter.js';
@@ -158,6 +158,34 @@ class CaseRun {
   installError: string | null = null;
   /** Why a set-up call made the case an error ("set-up call N (name) returned -ERRNO"), if one did. */
   setupError: string | null = null;
+  /** Raw results of the set-up calls and after-calls (Observation.setup_ret / after_ret). */
+  setupRet: bigint[] = [];
+  afterRet: bigint[] | null = null;
+
+  /**
+   * Case.after: right after the call under test came back to user mode, the same calls as
+   * set-up calls make (runSetup), through the real entry paths, so their clock readings and CPU
+   * numbers come from the same model as the call's. The registers after the call are kept first
+   * (Observation.after is the call's, not theirs); the CPU's user state is put back afterwards
+   * for the after-call steps, so the sim does not model what these calls' own exits do to the
+   * selectors.
+   */
+  private runAfter(calls: readonly SetupCall[]): void {
+    const { k } = this;
+    const cpu = k.cpu;
+    this.afterRegs = k.userRegs();
+    const saved = {
+      gpr: { ...cpu.gpr }, rip: cpu.rip, rflags: cpu.rflags, mode: cpu.mode, cpl: cpu.cpl,
+      segs: (['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const).map((sg) => [sg, { ...cpu.seg[sg] }] as const),
+    };
+    this.runSetup(calls, 'after');
+    Object.assign(cpu.gpr, saved.gpr);
+    cpu.rip = saved.rip;
+    cpu.rflags = saved.rflags;
+    cpu.mode = saved.mode;
+    cpu.cpl = saved.cpl;
+    for (const [sg, v] of saved.segs) Object.assign(cpu.seg[sg], v);
+  }
 
   /**
    * Case.setup: each call goes through the kernel's own entry path, as the probe makes it (probes/
@@ -166,8 +194,10 @@ class CaseRun {
    * call changes (the LDT, TLS entries, bases, mappings) is the process's state the case's own
    * call then meets; the registers are loaded afresh for the case afterwards (run()).
    */
-  private runSetup(calls: readonly SetupCall[]): void {
+  private runSetup(calls: readonly SetupCall[], key: CallListKey = 'setup'): void {
     const { k, c } = this;
+    const what = CALL_LIST_WORD[key];
+    const rets: bigint[] = key === 'setup' ? this.setupRet : (this.afterRet = []);
     const cpu = k.cpu;
     const i386 = c.abi === 'i386';
     const argRegs = ARG_REGS[i386 ? '32' : '64'];
@@ -185,21 +215,22 @@ class CaseRun {
       // The probe's set-up code lives with its other code: the usual code page of the ABI.
       cpu.rip = i386 ? LAYOUT.code32 : LAYOUT.code64;
       cpu.rflags = RFLAGS.IF | RFLAGS.FIXED1;
-      k.note(`set-up call ${i + 1}: ${s.name} (nr ${s.nr}) through ${int80 ? 'int $0x80' : 'SYSCALL'}`);
+      k.note(`${what} ${i + 1}: ${s.name} (nr ${s.nr}) through ${int80 ? 'int $0x80' : 'SYSCALL'}`);
       const r = int80 ? intn(cpu, 0x80, 2) : cpuSyscall(cpu, 2);
       k.flushCpuTrace();
       if (!r.ok) {
         // int $0x80 without ia32 emulation is a #GP (the IDT gate is absent): the case cannot start.
-        this.setupError = `set-up call ${i + 1} (${s.name}): the entry instruction faulted (${r.fault.why})`;
+        this.setupError = `${what} ${i + 1} (${s.name}): the entry instruction faulted (${r.fault.why})`;
         return;
       }
       const ex = int80 ? entryInt80(k) : entrySyscall64(k);
       k.flushCpuTrace();
       if (!ex.res.ok || k.stop || k.forced || this.p.exited) {
-        this.setupError = `set-up call ${i + 1} (${s.name}) did not return to user mode`;
+        this.setupError = `${what} ${i + 1} (${s.name}) did not return to user mode`;
         return;
       }
-      const why = setupFailure(s, i, cpu.gpr.rax, i386 ? 32 : 64);
+      rets.push(i386 ? cpu.gpr.rax & MASK32 : cpu.gpr.rax);
+      const why = setupFailure(s, i, cpu.gpr.rax, i386 ? 32 : 64, key);
       if (why) {
         this.setupError = why;
         return;
@@ -470,6 +501,11 @@ class CaseRun {
         if (e instanceof WouldBlock) {
           k.stop = { kind: 'timeout', reason: e.message };
         } else throw e;
+      }
+      // Case.after: the calls right after the call under test, before the after-call steps.
+      if (!k.stop && !this.p.exited && c.after) {
+        this.runAfter(c.after);
+        if (this.setupError) return { ...this.observe(), outcome: 'error', reason: this.setupError };
       }
       if (!k.stop && !this.p.exited && (c.segs || c.peek || c.compatStack !== undefined)) {
         // `after` is the state right after the entry, before the after-call steps change selectors.
@@ -1006,6 +1042,8 @@ class CaseRun {
     if (c.contend) env.extra.contend_rounds = BigInt(this.roundsRun);
     if (this.bps.length > 0) env.extra.breakpoint = this.bps[0]!.addr;
     const o: Observation = { id: c.id, outcome: 'returned', before: this.before, env };
+    if (c.setup) o.setup_ret = [...this.setupRet];
+    if (this.afterRet) o.after_ret = [...this.afterRet];
     const stop = k.stop;
     if (this.p.exited) {
       o.outcome = 'exited';

@@ -9,6 +9,7 @@ import { MEM } from './mem.js';
 import { TLS } from './tls.js';
 import { WAIT } from './wait.js';
 import { VM_ACCESS } from './vm_access.js';
+import { AFFINITY } from './affinity.js';
 import { SIGRETURN } from '../sigframe.js';
 
-export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT, ...VM_ACCESS, ...SIGRETURN });
+export const HANDLERS: Readonly<Record<string, SyscallImpl>> = Object.freeze({ ...IO, ...PROC, ...TIME, ...MEM, ...TLS, ...WAIT, ...VM_ACCESS, ...AFFINITY, ...SIGRETURN });
