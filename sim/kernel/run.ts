@@ -34,7 +34,7 @@ import { GDT_INDEX } from '../cpu/linux.js';
 import { retireInstruction, singleStepTrap, type InsnBreakpoint } from '../cpu/debug.js';
 import { hwBreakpointUnsupported, userInsnBreakpoint } from './hw_breakpoint.js';
 import { runBefore, runNop } from './before.js';
-import { RT32, RT64, UC, frameAddress, sigcontext32, sigcontext64, type SavedUser } from './sigframe.js';
+import { RT32, RT64, RTX32, UC, frameAddress, sigcontext32, sigcontext64, type SavedUser } from './sigframe.js';
 import { le as leBytesN } from './syscalls/types.js';
 
 /** Where the probe's 64-bit restorer executes its SYSCALL (in the handler page; see ptrace.ts). */
@@ -814,7 +814,7 @@ class CaseRun {
     const cpu = k.cpu;
     const is32 = this.code32;
     if (is32 && !this.p.is32) throw new NotModelled('sigreturn entry from compatibility-mode code of a 64-bit process (its frame is a 64-bit one)');
-    if (this.c.abi === 'x32') throw new NotModelled('x32 rt_sigreturn (compat_sys_x32_rt_sigreturn, struct rt_sigframe_x32)');
+    const x32 = this.c.abi === 'x32';
     const g = cpu.gpr;
     // #BP is a trap: the saved ip is the instruction after int3, RF clear (SDM Vol. 3A 6.15).
     const saved: SavedUser = {
@@ -836,13 +836,19 @@ class CaseRun {
     for (const s of ['cs', 'ss', 'fs', 'gs', ...(is32 ? ['ds', 'es'] as const : [])] as const) {
       if (over[s] !== undefined) saved[s] = Number(over[s]! & 0xffffn);
     }
-    const size = is32 ? RT32.size : RT64.size;
+    // x32_setup_rt_frame (signal_64.c) aligns like the 64-bit frame: it runs in 64-bit mode.
+    const size = is32 ? RT32.size : x32 ? RTX32.size : RT64.size;
     const frame = frameAddress(g.rsp, size, is32);
     const img = new Uint8Array(size);
     if (is32) {
       img.set(sigcontext32(saved), RT32.mcontext);
       img.set(leBytesN(BigInt(SIGNALS.SIGTRAP), 4), RT32.sig);
       img.set(leBytesN(saved.mask, 8), RT32.sigmask);
+    } else if (x32) {
+      // x32_setup_rt_frame: the same frame_uc_flags and 64-bit sigcontext in a ucontext_x32.
+      img.set(leBytesN(UC.FP_XSTATE | UC.SIGCONTEXT_SS | UC.STRICT_RESTORE_SS, 4), RTX32.ucFlags);
+      img.set(sigcontext64(saved), RTX32.mcontext);
+      img.set(leBytesN(saved.mask, 8), RTX32.sigmask);
     } else {
       // frame_uc_flags: UC_SIGCONTEXT_SS, and UC_STRICT_RESTORE_SS for a 64-bit interrupted context.
       img.set(leBytesN(UC.FP_XSTATE | UC.SIGCONTEXT_SS | UC.STRICT_RESTORE_SS, 8), RT64.ucFlags);
@@ -852,7 +858,7 @@ class CaseRun {
     if (!this.p.mm.copyToUser(frame, img)) {
       throw new NotModelled(`the signal frame at 0x${frame.toString(16)} does not fit the simulated stack`);
     }
-    k.note(`int3 → SIGTRAP: ${is32 ? 'ia32_setup_rt_frame' : 'x64_setup_rt_frame'} writes the frame at 0x${frame.toString(16)}; the handler rewrites ${Object.keys(over).join(', ') || 'nothing'} in it and returns to its restorer`);
+    k.note(`int3 → SIGTRAP: ${is32 ? 'ia32_setup_rt_frame' : x32 ? 'x32_setup_rt_frame' : 'x64_setup_rt_frame'} writes the frame at 0x${frame.toString(16)}; the handler rewrites ${Object.keys(over).join(', ') || 'nothing'} in it and returns to its restorer`);
     // handle_signal (arch/x86/kernel/signal.c): the handler runs with DF, RF and TF clear; its
     // `ret` pops pretcode, leaving sp just above it. The blocked mask gains the signal itself.
     cpu.rflags &= ~(RFLAGS.DF | RFLAGS.RF | RFLAGS.TF);
@@ -869,8 +875,9 @@ class CaseRun {
       const ex = entryInt80(k);
       return this.afterExit(ex.res, ex.regs);
     }
-    // The probe's restorer (glibc __restore_rt): mov $15, %rax; syscall.
-    g.rax = 15n;
+    // The probe's restorer (glibc __restore_rt): mov $15, %rax; syscall — for x32, glibc's
+    // x32 __restore_rt loads rt_sigreturn's x32 number, 513 | __X32_SYSCALL_BIT.
+    g.rax = x32 ? 0x40000201n : 15n;
     cpu.rip = RESTORER64_SYSCALL;
     const r = cpuSyscall(cpu, 2);
     k.flushCpuTrace();

@@ -23,6 +23,12 @@ export const SC64 = {
 /** struct rt_sigframe (asm/sigframe.h, 64-bit): pretcode, then struct ucontext, then siginfo. */
 export const RT64 = { pretcode: 0, ucFlags: 8, ucLink: 16, ucStack: 24, mcontext: 48, sigmask: 304, info: 312, size: 440 } as const;
 
+/** struct rt_sigframe_x32 (asm/sigframe.h): u64 pretcode, then struct ucontext_x32 — 32-bit
+ *  uc_flags and uc_link, a 12-byte compat_stack_t, uc__pad0 so that the 64-bit struct sigcontext
+ *  (x32 tasks save full 64-bit registers) is 8-aligned, a 64-bit compat_sigset_t — then the
+ *  128-byte compat_siginfo_t. */
+export const RTX32 = { pretcode: 0, ucFlags: 8, ucLink: 12, ucStack: 16, mcontext: 32, sigmask: 288, info: 296, size: 424 } as const;
+
 /** struct sigcontext_32 (uapi/asm/sigcontext.h): 16-bit selectors padded to 32, then 32-bit registers. */
 export const SC32 = {
   gs: 0, fs: 4, es: 8, ds: 12, rdi: 16, rsi: 20, rbp: 24, rsp: 28, rbx: 32, rdx: 36, rcx: 40, rax: 44,
@@ -151,18 +157,24 @@ function forceValidSs(cpu: Cpu, regs: PtRegs, note: (t: string) => void): void {
   }
 }
 
-/** sys_rt_sigreturn (signal_64.c): the frame is at sp - 8 (the handler's `ret` popped pretcode). */
-function rtSigreturn64(c: SysCtx): bigint {
+/**
+ * sys_rt_sigreturn (signal_64.c): the frame is at sp - 8 (the handler's `ret` popped pretcode).
+ * `x32`: COMPAT_SYSCALL_DEFINE0(x32_rt_sigreturn) (signal_64.c), the same sp - 8 and the same
+ * restore_sigcontext of a 64-bit sigcontext, from struct rt_sigframe_x32: its uc_flags is 32
+ * bits and its mask a compat_sigset_t (the same 64 bits on x86).
+ */
+function rtSigreturn64(c: SysCtx, x32 = false): bigint {
   const { regs, cpu } = need(c);
+  const L = x32 ? RTX32 : RT64;
   const frame = regs.rsp - 8n;
-  const b = c.p.mm.copyFromUser(frame, RT64.size);
-  if (!b) return badframe(c, 'rt_sigreturn');
-  const mask = rdLe(b, RT64.sigmask, 8);
+  const b = c.p.mm.copyFromUser(frame, L.size);
+  if (!b) return badframe(c, x32 ? 'x32 rt_sigreturn' : 'rt_sigreturn');
+  const mask = rdLe(b, L.sigmask, 8);
   c.p.blocked = mask & ~UNBLOCKABLE;
-  const ucFlags = rdLe(b, RT64.ucFlags, 8);
+  const ucFlags = rdLe(b, L.ucFlags, x32 ? 4 : 8);
   // restore_sigcontext: every GPR, ip, sp; cs/ss with RPL forced to 3; FIX_EFLAGS from the frame;
   // orig_ax = -1 so that the exit path restarts nothing. fs/gs in the frame are ignored (64-bit).
-  const sc = RT64.mcontext;
+  const sc = L.mcontext;
   for (const r of ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp'] as const) {
     regs[r] = rdLe(b, sc + SC64[r], 8);
   }
@@ -175,7 +187,7 @@ function rtSigreturn64(c: SysCtx): bigint {
   if (since(c.profile, '4.6') && (ucFlags & UC.STRICT_RESTORE_SS) === 0n && regs.cs === BigInt(SELECTORS.USER_CS)) {
     forceValidSs(cpu, regs, c.note);
   }
-  c.note(`rt_sigreturn: frame at 0x${frame.toString(16)} → ip 0x${regs.ip.toString(16)}, sp 0x${regs.rsp.toString(16)}, flags 0x${regs.flags.toString(16)}, cs 0x${regs.cs.toString(16)}, ss 0x${regs.ss.toString(16)}; orig_ax = -1`);
+  c.note(`${x32 ? 'x32 ' : ''}rt_sigreturn: frame at 0x${frame.toString(16)} → ip 0x${regs.ip.toString(16)}, sp 0x${regs.rsp.toString(16)}, flags 0x${regs.flags.toString(16)}, cs 0x${regs.cs.toString(16)}, ss 0x${regs.ss.toString(16)}; orig_ax = -1`);
   return regs.rax;
 }
 
@@ -248,10 +260,11 @@ function sigreturn32(c: SysCtx): bigint {
   return regs.rax;
 }
 
-/** Handlers by table entry name (abi/tables: x86_64 15, i386 173 and 119). rt_sigreturn's result
+/** Handlers by table entry name (abi/tables: x86_64 15, x32 513, i386 173 and 119). rt_sigreturn's result
  *  is the restored ax, full width; it takes no arguments. */
 export const SIGRETURN: Record<string, SyscallImpl> = {
   sys_rt_sigreturn: { args: '', run: (c) => rtSigreturn64(c) },
+  compat_sys_x32_rt_sigreturn: { args: '', run: (c) => rtSigreturn64(c, true) },
   compat_sys_rt_sigreturn: { args: '', run: (c) => rtSigreturn32(c) },
   compat_sys_sigreturn: { args: '', run: (c) => sigreturn32(c) },
 };
