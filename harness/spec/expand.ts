@@ -21,6 +21,7 @@ import { buildPtrace, parsePtraceEvents } from './ptrace.js';
 import { parseFtraceExpect } from './ftrace.js';
 import { buildThread } from './thread.js';
 import { buildSetup, setupNeedsIa32 } from './setup.js';
+import { refuseThreadPointerCalls } from './tls-guard.js';
 import { MEM_VIEWS, viewBytes } from './results.js';
 import { buildBefore } from './before.js';
 import { observeNeeds, parseAuxvExpect, parseMapsExpect } from './maps.js';
@@ -550,6 +551,9 @@ function buildCase(
   const setup = buildSetup(m.setup, abi, entry, decls, fail);
   // System calls made right after the call under test returned (the same builder).
   const after = buildSetup(m.after, abi, entry, decls, fail, 'after');
+  // Calls that would move the native probe's libc thread pointer (harness/spec/tls-guard.ts).
+  refuseThreadPointerCalls(setup, 'setup', abi, memory, fail);
+  refuseThreadPointerCalls(after, 'after', abi, memory, fail);
   // FSGSBASE instructions right before the entry (harness/spec/before.ts).
   const before = buildBefore(m.before, abi, code, entry, fail);
   let timeoutMs = DEFAULT_TIMEOUT_MS;

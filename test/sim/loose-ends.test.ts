@@ -150,3 +150,44 @@ cases:
   }
   // On a profile without x32 the case is not run at all (requires), so nothing to model there.
 });
+
+t.test('loader: set-up calls that move the probe\'s libc thread pointer are refused at file:line:col', async (t) => {
+  const msgs = (body: string): string[] => inline(body, 'segments').errors.map((e) => `${e.line}:${e.col} ${e.message}`);
+  const fs = msgs(`abi: [x86_64, x32]
+cases:
+  - name: c
+    setup: [ { call: arch_prctl, args: [0x1002, 0x10000] } ]
+    call: getpid
+    expect: { ret: $pid }
+`);
+  t.equal(fs.length, 1, 'one error for both ABIs (the same place)');
+  t.match(fs[0], /^9:\d+ set-up call 1: arch_prctl\(ARCH_SET_FS\) moves the FS base, which holds the native probe's C-library thread pointer/);
+  // GS, an ARCH_SET_FS that must fail, and ARCH_SET_FS as the call under test are fine.
+  t.same(msgs(`abi: [x86_64]
+cases:
+  - name: gs
+    setup: [ { call: arch_prctl, args: [0x1001, 0x10000] } ]
+    call: getpid
+    expect: { ret: $pid }
+  - name: failing fs
+    setup: [ { call: arch_prctl, args: [0x1002, 0xffff800000000000], expect_errno: EPERM } ]
+    call: getpid
+    expect: { ret: $pid }
+  - name: own call
+    call: arch_prctl
+    args: [0x1002, 0x10000]
+    expect: { ret: 0 }
+`), []);
+  const tls = (entry: string) => msgs(`abi: [i386]
+cases:
+  - name: c
+    memory:
+      u: { size: 16, hex: "${entry} 00000000 ffff0f00 51000000", place: low32 }
+    setup: [ { call: set_thread_area, args: [buf:u] } ]
+    call: getpid
+    expect: { ret: $pid }
+`);
+  t.match(tls('0c000000').join('\n'), /set-up call 1: set_thread_area of entry 12 rewrites the TLS descriptor GS selects/);
+  t.same(tls('0d000000'), [], 'entry 13 is free for cases');
+  t.same(tls('ffffffff'), [], 'entry -1: the kernel picks a free one');
+});
