@@ -171,8 +171,9 @@ function evalMatcher(m: Matcher, x: bigint, bits: 16 | 32 | 64, ctx: Ctx, reg?: 
       const hi = m.kind === 'range' ? val(m.hi) : m.kind === 'max' ? val(m.v) : (1n << BigInt(bits)) - 1n;
       if (lo instanceof Missing) return { ok: false, expected: describeMatcher(m, bits), missing: lo.what };
       if (hi instanceof Missing) return { ok: false, expected: describeMatcher(m, bits), missing: hi.what };
-      const exp = m.kind === 'range' ? `in [${showValue(lo, bits)}, ${showValue(hi, bits)}]`
-        : m.kind === 'min' ? `>= ${showValue(lo, bits)}` : `<= ${showValue(hi, bits)}`;
+      // Symbolic bounds keep their names ($setup.0.ret = 0x..): the reader sees which call set them.
+      const exp = m.kind === 'range' ? `in [${show(m.lo, lo)}, ${show(m.hi, hi)}]`
+        : m.kind === 'min' ? `>= ${show(m.v, lo)}` : `<= ${show(m.v, hi)}`;
       return { ok: u(x) >= u(lo) && u(x) <= u(hi), expected: exp };
     }
     case 'mask':
