@@ -14,6 +14,7 @@ import { Process, SIG_DFL, SIG_IGN, type UserDesc } from './process.js';
 import type { SeccompState } from './seccomp/filter.js';
 import { PF_PROT, PROT_READ, PROT_WRITE, TASK_SIZE_MAX, type AddressSpace } from './mm.js';
 import { GDT_ENTRY_TLS_MIN } from '../../abi/constants.js';
+import { frameFits } from './sigstack.js';
 
 /** Kernel text addresses of the entry points the MSRs point at (synthetic, canonical kernel half). */
 export const KADDR = {
@@ -288,6 +289,14 @@ export class Kernel {
     if (disp === 'default' || disp === 'ignore' || blocked) {
       this.note('force_sig: the signal is blocked, ignored or at SIG_DFL → the process dies');
       this.stop = { kind: 'killed', signal: signo };
+      return;
+    }
+    // get_sigframe: the alternate stack (the probe's, or one a set-up call made) or the
+    // interrupted one; a frame that cannot be written is force_sigsegv (sim/kernel/sigstack.ts).
+    const fit = frameFits(this.p.mm, this.p.altstack, this.cpu.gpr.rsp, this.p.is32);
+    if (!fit.ok) {
+      this.note(`the signal frame does not fit on ${fit.where} → signal_setup_done(failed) → force_sigsegv: the process dies of SIGSEGV`);
+      this.stop = { kind: 'killed', signal: SIGNALS.SIGSEGV };
       return;
     }
     this.stop = { kind: 'signal', info };

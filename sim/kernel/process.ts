@@ -63,6 +63,8 @@ export interface AltStack {
   sp: bigint;
   flags: number;
   size: bigint;
+  /** The native probe's own stack (probes/probe.c setup_signals): always usable. */
+  probe?: true;
 }
 export const SS_ONSTACK = 1;
 export const SS_DISABLE = 2;
@@ -106,7 +108,9 @@ export class Process {
   /** current->restart_block: what restart_syscall continues (include/linux/restart_block.h).
    *  'none' is do_no_restart_syscall, which answers -EINTR. */
   restartBlock: RestartBlock = { fn: 'none' };
-  altstack: AltStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  /** The probe sets up its own 64 KiB alternate signal stack before any case (probes/probe.c
+   *  setup_signals); the address shown here is the sim's own (sim/kernel/sigstack.ts). */
+  altstack: AltStack = { sp: 0x7e0000000000n, flags: 0, size: 0x10000n, probe: true };
   /** GDT TLS entries 12..14 (null: empty). */
   tls: (UserDesc | null)[] = [null, null, null];
   ldt = new Map<number, UserDesc>();

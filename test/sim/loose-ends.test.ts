@@ -191,3 +191,35 @@ cases:
   t.same(tls('0d000000'), [], 'entry 13 is free for cases');
   t.same(tls('ffffffff'), [], 'entry -1: the kernel picks a free one');
 });
+
+t.test('sim: a fault\'s frame goes on the alternate stack; none usable → force_sigsegv', async (t) => {
+  const body = (setup: string) => `abi: [x86_64]
+entry: sigreturn
+cases:
+  - name: c
+    sigreturn: { rip: 0x1000, rsp: 0 }
+${setup}    expect: { outcome: returned }
+`;
+  const run1 = (setup: string): Observation => run(byAbi(inline(body(setup), 'signals').cases, 'x86_64'), 'linux-7.0-intel');
+  // The probe's own alternate stack (the default) takes the #PF's frame although RSP = 0.
+  const own = run1('');
+  t.equal(own.outcome, 'signal');
+  t.equal(own.signal?.signo, SIGNALS.SIGSEGV);
+  const disabled = run1(`    memory: { ss: { hex: "0000000000000000 02000000 00000000 0000000000000000" } }
+    setup: [ { call: sigaltstack, args: [buf:ss, 0] } ]
+`);
+  t.equal(disabled.outcome, 'killed', 'SS_DISABLE: the frame would go at RSP 0');
+  t.same(disabled.exit, { signal: SIGNALS.SIGSEGV });
+  const readOnly = run1(`    memory:
+      alt: { size: 65536, at: 0x5a000000, prot: r }
+      ss: { hex: "0000005a00000000 00000000 00000000 0000010000000000" }
+    setup: [ { call: sigaltstack, args: [buf:ss, 0] } ]
+`);
+  t.equal(readOnly.outcome, 'killed', 'a read-only alternate stack cannot take the frame');
+  const usable = run1(`    memory:
+      alt: { size: 65536, at: 0x5a000000 }
+      ss: { hex: "0000005a00000000 00000000 00000000 0000010000000000" }
+    setup: [ { call: sigaltstack, args: [buf:ss, 0] } ]
+`);
+  t.equal(usable.outcome, 'signal', "the case's own writable alternate stack takes it");
+});
