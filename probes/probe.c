@@ -241,9 +241,11 @@ static void jb_raw(struct jbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void jb_s(struct jbuf *b, const char *s)
+/* Always inlined, so a literal's length is folded at compile time: a strlen call in a forked
+ * child is one more stretch of glibc text to fault in (see jb_str and kcall). */
+static inline __attribute__((always_inline)) void jb_s(struct jbuf *b, const char *s)
 {
-	jb_raw(b, s, strlen(s));
+	jb_raw(b, s, __builtin_strlen(s));
 }
 
 static void jb_str(struct jbuf *b, const char *s)
@@ -1912,10 +1914,14 @@ contend_again:
 	{
 		/* The raw results of the set-up calls and after-calls (`$setup.N.ret`, `$after.N.ret`). */
 		char rj[SETUP_MAX * 24 + 32];
+		/* Only when there is something: a strlen on every case is glibc text a forked child
+		 * would fault in for nothing (bench/RESULTS.md ## native). */
 		sysabi_setup_json(c->setup, rj, sizeof rj);
-		jb_s(b, rj);
+		if (rj[0])
+			jb_s(b, rj);
 		sysabi_setup_json(c->after, rj, sizeof rj);
-		jb_s(b, rj);
+		if (rj[0])
+			jb_s(b, rj);
 	}
 	int anyread = 0;
 	for (int i = 0; i < c->nmem; i++) {
