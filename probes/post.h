@@ -97,7 +97,7 @@ static void post_read_all(uint16_t s[4])
 
 static void post_peek(const struct post_req *r, struct post_res *out);
 
-/* noinline: its locals must not live in run_inline's frame across the sigsetjmp there. */
+/* noinline: its locals must not live in run_inline's frame across the sysabi_setjmp there. */
 __attribute__((noinline)) static void sysabi_post_run(const struct post_req *r, struct post_res *out)
 {
 	post_read_all(post_saved);

@@ -4,7 +4,7 @@
  * one Observation per line, as JSON, on stdout. Built once per ABI (-m64, -m32, -mx32).
  *
  * Plain register cases run in this process with their faults caught on an alternate
- * signal stack and recovered with siglongjmp; cases marked isolate run in a child of their
+ * signal stack and recovered with a longjmp (probes/jump.h); cases marked isolate run in a child of their
  * own (a CLONE_VM child for calls that cannot touch the address space, a fork otherwise)
  * with limits, a private directory and a time limit, writing their observation into memory
  * shared with the probe (exec cases, which replace the child's image, through a pipe).
@@ -41,6 +41,7 @@
 #include "hex.h"
 #include "post.h"
 #include "hwbp.h"
+#include "jump.h"
 #include "before.h"
 #include "setup.h"
 #include "traps.h"
@@ -370,7 +371,7 @@ struct sigrec {
 	uint64_t err;
 	uint64_t hflags; /* RFLAGS the handler ran with (probes/traps.c, SS-02) */
 };
-CHILD_HOT static sigjmp_buf g_jb;
+CHILD_HOT static struct sysabi_jb g_jb; /* probes/jump.h */
 CHILD_HOT static volatile sig_atomic_t g_in_case;
 CHILD_HOT static volatile sig_atomic_t g_case_tf;
 CHILD_HOT static volatile sig_atomic_t g_sigreturn_pending;
@@ -566,8 +567,8 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	uc_to_rec(uc, &g_sig);
 	g_sig.hflags = hflags;
 	g_in_case = 0;
-	sysabi_before_fault(); /* a WRFSBASE of the case: glibc's siglongjmp needs its own FS back */
-	siglongjmp(g_jb, 1);
+	sysabi_before_fault(); /* a WRFSBASE of the case: the probe's libc code needs its own FS back */
+	sysabi_longjmp(&g_jb, 1);
 }
 
 /* The probe's signal mask between cases (SIGCHLD blocked for wait_child()). */
@@ -1548,7 +1549,7 @@ static int th_main_install(void *arg)
 static int th_call(void *arg)
 {
 	(void)arg;
-	if (sigsetjmp(g_jb, 0) == 0) {
+	if (sysabi_setjmp(&g_jb) == 0) {
 		g_in_case = 1;
 		sysabi_enter();
 		g_in_case = 0;
@@ -1580,7 +1581,7 @@ static void run_inline(struct pcase *c)
 	struct jbuf *b = &g_out;
 	char why[512] = "";
 	struct placed pl = { .npages = 0 };
-	/* volatile: these live across the sigsetjmp below (C11 7.13.2.1). */
+	/* volatile: these live across the sysabi_setjmp below (as across setjmp, C11 7.13.2.1). */
 	volatile int placed = 0;
 	volatile int hwbp_fd = -1; /* RT-04 breakpoint, armed right before the call */
 	volatile uint64_t entry_ip = 0, next_ip = 0;
@@ -1781,7 +1782,7 @@ contend_again:
 		faulted = thr.ended == TH_SIGNAL;
 		th_killed = thr.ended == TH_KILLED;
 		th_tid = thr.tid;
-	} else if (sigsetjmp(g_jb, 0) == 0) {
+	} else if (sysabi_setjmp(&g_jb) == 0) {
 		g_in_case = 1;
 		sysabi_enter();
 		g_in_case = 0;
@@ -1798,7 +1799,7 @@ contend_again:
 	/* After-call steps (probes/post.h): a fault there is the case's signal outcome. */
 	struct post_res post_res = { { 0 }, 0, 0 };
 	if (!faulted && c->post.active) {
-		if (sigsetjmp(g_jb, 0) == 0) {
+		if (sysabi_setjmp(&g_jb) == 0) {
 			g_in_case = 1;
 			sysabi_post_run(&c->post, &post_res);
 			g_in_case = 0;

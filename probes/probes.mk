@@ -9,7 +9,7 @@ PROBE_CC ?= gcc
 PROBE_BUILD ?= probes/build
 PROBE_CFLAGS ?= -O2 -g -std=gnu11 -Wall -Wextra -fno-stack-protector -fno-pie -Iprobes
 PROBE_LDFLAGS ?= -static -no-pie
-PROBE_COMMON := probes/hex.h probes/post.h probes/probe.c probes/contend.c probes/contend.h probes/vdso.c probes/seccomp.c probes/notify.c probes/seccomp.h probes/ptrace.c probes/ptrace.h probes/hwbp.c probes/hwbp.h probes/setup.c probes/setup.h probes/before.c probes/before.h probes/traps.c probes/traps.h probes/maps.c probes/maps.h probes/thread.c probes/thread.h probes/probe.h probes/vdso.h probes/include/sysabi_nr.h probes/probes.mk
+PROBE_COMMON := probes/hex.h probes/post.h probes/probe.c probes/contend.c probes/contend.h probes/vdso.c probes/seccomp.c probes/notify.c probes/seccomp.h probes/ptrace.c probes/ptrace.h probes/hwbp.c probes/hwbp.h probes/jump.h probes/setup.c probes/setup.h probes/before.c probes/before.h probes/traps.c probes/traps.h probes/maps.c probes/maps.h probes/thread.c probes/thread.h probes/probe.h probes/vdso.h probes/include/sysabi_nr.h probes/probes.mk
 
 # $(1) abi, $(2) compiler flag, $(3) trampoline, $(4) exec program
 define build_probe
