@@ -124,9 +124,12 @@ function vocabulary(values: readonly unknown[]): string {
 type AnyDef = { type: string; [k: string]: unknown };
 const defOf = (s: unknown): AnyDef => (s as { _zod: { def: AnyDef } })._zod.def;
 
-/** The keys a map at `path` may have according to the schema (all options of a union). */
-export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
-  const out = new Set<string>();
+/**
+ * Every object shape the schema allows for the map at `path`: wrappers (optional, lazy, pipe,
+ * …) are looked through and every option of a union is followed.
+ */
+function objectShapesAt(schema: z.ZodType, path: Path): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
   const walk = (s: unknown, i: number, depth: number): void => {
     if (depth > 40) return;
     const d = defOf(s);
@@ -142,7 +145,7 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
         return;
       case 'object': {
         const shape = d.shape as Record<string, unknown>;
-        if (i === path.length) { for (const k of Object.keys(shape)) out.add(k); return; }
+        if (i === path.length) { out.push(shape); return; }
         const next = shape[String(path[i])];
         if (next) walk(next, i + 1, depth + 1);
         return;
@@ -161,7 +164,12 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
     }
   };
   walk(schema, 0, 0);
-  return [...out];
+  return out;
+}
+
+/** The keys a map at `path` may have according to the schema (all options of a union). */
+export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
+  return [...new Set(objectShapesAt(schema, path).flatMap((shape) => Object.keys(shape)))];
 }
 
 /**
@@ -172,44 +180,10 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
 export function mapKeysAt(schema: z.ZodType, path: Path, key: string): { required: string[]; optional: string[] } {
   const req = new Set<string>();
   const opt = new Set<string>();
-  const walk = (s: unknown, i: number, depth: number): void => {
-    if (depth > 40) return;
-    const d = defOf(s);
-    switch (d.type) {
-      case 'optional': case 'nullable': case 'default': case 'readonly': case 'nonoptional': case 'catch':
-        return walk(d.innerType, i, depth + 1);
-      case 'lazy':
-        return walk((d.getter as () => unknown)(), i, depth + 1);
-      case 'pipe':
-        return walk(d.in, i, depth + 1);
-      case 'union':
-        for (const o of d.options as unknown[]) walk(o, i, depth + 1);
-        return;
-      case 'object': {
-        const shape = d.shape as Record<string, unknown>;
-        if (i < path.length) {
-          const next = shape[String(path[i])];
-          if (next) walk(next, i + 1, depth + 1);
-          return;
-        }
-        if (!(key in shape)) return;
-        for (const [k, v] of Object.entries(shape)) (defOf(v).type === 'optional' ? opt : req).add(k);
-        return;
-      }
-      case 'record':
-        if (i < path.length) walk(d.valueType, i + 1, depth + 1);
-        return;
-      case 'array':
-        if (i < path.length) walk(d.element, i + 1, depth + 1);
-        return;
-      case 'tuple':
-        if (i < path.length) walk((d.items as unknown[])[Number(path[i])], i + 1, depth + 1);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(schema, 0, 0);
+  for (const shape of objectShapesAt(schema, path)) {
+    if (!(key in shape)) continue;
+    for (const [k, v] of Object.entries(shape)) (defOf(v).type === 'optional' ? opt : req).add(k);
+  }
   return { required: [...req], optional: [...opt].filter((k) => !req.has(k)) };
 }
 
