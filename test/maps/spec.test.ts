@@ -3,25 +3,14 @@
 // check() judges Observation.auxv / Observation.maps, including what it does when the target
 // reported nothing.
 import t from 'tap';
-import { parseSpecText } from '../../harness/spec/load.js';
-import { expandChecked, type ExpandedCase } from '../../harness/spec/expand.js';
-import type { SpecError } from '../../harness/spec/errors.js';
+import type { ExpandedCase } from '../../harness/spec/expand.js';
 import { check } from '../../harness/check.js';
 import type { MapLine, Observation } from '../../harness/contracts.js';
 import { encodeCase, decodeObservation } from '../../harness/targets/probe-runner.js';
+import { inlineCase, oneCase } from '../spec/inline.js';
 
-function inline(abi: string, caseYaml: string): { cases: ExpandedCase[]; errors: SpecError[] } {
-  const text = `id: t.maps\ntitle: t\ndescription: d\nrefs: [{kernel: k}]\ntags: [vdso]\nabi: [${abi}]\ncases:\n  - name: c\n${caseYaml.replace(/^/gm, '    ')}\n`;
-  const r = parseSpecText('inline.yaml', text);
-  if (!r.spec) return { cases: [], errors: r.errors };
-  const errors: SpecError[] = [];
-  return { cases: expandChecked(r.spec, errors), errors };
-}
-function one(abi: string, caseYaml: string): ExpandedCase {
-  const { cases, errors } = inline(abi, caseYaml);
-  if (errors.length || cases.length !== 1) throw new Error(`expected one case: ${errors.map((e) => e.message).join('; ')}`);
-  return cases[0]!;
-}
+const inline = (abi: string, caseYaml: string) => inlineCase('vdso', abi, caseYaml);
+const one = (abi: string, caseYaml: string) => oneCase('vdso', abi, caseYaml);
 const errs = (abi: string, y: string) => inline(abi, y).errors.map((e) => `${e.line}:${e.col} ${e.message}`).join('\n');
 
 const VDSO = 0x7fff12340000n;

@@ -4,23 +4,14 @@
 // Observation.post and the signal's error code.
 import t from 'tap';
 import { parseSpecText } from '../../harness/spec/load.js';
-import { expandChecked, type ExpandedCase } from '../../harness/spec/expand.js';
+import { expandChecked } from '../../harness/spec/expand.js';
 import type { SpecError } from '../../harness/spec/errors.js';
 import { check } from '../../harness/check.js';
 import type { Observation } from '../../harness/contracts.js';
+import { inlineCase, oneCase } from './inline.js';
 
-function inline(abi: string, caseYaml: string): { cases: ExpandedCase[]; errors: SpecError[] } {
-  const text = `id: t.post\ntitle: t\ndescription: d\nrefs: [{kernel: k}]\ntags: [segments]\nabi: [${abi}]\ncases:\n  - name: c\n${caseYaml.replace(/^/gm, '    ')}\n`;
-  const r = parseSpecText('inline.yaml', text);
-  if (!r.spec) return { cases: [], errors: r.errors };
-  const errors: SpecError[] = [];
-  return { cases: expandChecked(r.spec, errors), errors };
-}
-function one(abi: string, caseYaml: string): ExpandedCase {
-  const { cases, errors } = inline(abi, caseYaml);
-  if (errors.length || cases.length !== 1) throw new Error(`expected one case: ${errors.map((e) => e.message).join('; ')}`);
-  return cases[0]!;
-}
+const inline = (abi: string, caseYaml: string) => inlineCase('segments', abi, caseYaml);
+const one = (abi: string, caseYaml: string) => oneCase('segments', abi, caseYaml);
 function errs(abi: string, caseYaml: string): SpecError[] {
   return inline(abi, caseYaml).errors;
 }

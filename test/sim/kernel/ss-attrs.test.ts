@@ -4,8 +4,8 @@
 // the model itself is tested in sched.test.ts).
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { parseSpecText, loadSpecs } from '../../../harness/spec/load.js';
-import { expandChecked, type ExpandedCase } from '../../../harness/spec/expand.js';
+import { loadSpecs } from '../../../harness/spec/load.js';
+import { expandChecked } from '../../../harness/spec/expand.js';
 import type { SpecError } from '../../../harness/spec/errors.js';
 import { check } from '../../../harness/check.js';
 import type { Observation } from '../../../harness/contracts.js';
@@ -13,19 +13,10 @@ import { SIGNALS } from '../../../abi/constants.js';
 import { runCase } from '../../../sim/kernel/run.js';
 import { getProfile, listProfiles } from '../../../sim/profiles.js';
 import { mkCase } from './helpers.js';
+import { inlineCase, oneCase } from '../../spec/inline.js';
 
-function inline(abi: string, caseYaml: string): { cases: ExpandedCase[]; errors: SpecError[] } {
-  const text = `id: t.ss\ntitle: t\ndescription: d\nrefs: [{kernel: k}]\ntags: [registers]\nabi: [${abi}]\ncases:\n  - name: c\n${caseYaml.replace(/^/gm, '    ')}\n`;
-  const r = parseSpecText('inline.yaml', text);
-  if (!r.spec) return { cases: [], errors: r.errors };
-  const errors: SpecError[] = [];
-  return { cases: expandChecked(r.spec, errors), errors };
-}
-function one(abi: string, caseYaml: string): ExpandedCase {
-  const { cases, errors } = inline(abi, caseYaml);
-  if (errors.length || cases.length !== 1) throw new Error(`expected one case: ${errors.map((e) => e.message).join('; ')}`);
-  return cases[0]!;
-}
+const inline = (abi: string, caseYaml: string) => inlineCase('registers', abi, caseYaml);
+const one = (abi: string, caseYaml: string) => oneCase('registers', abi, caseYaml);
 const errs = (abi: string, y: string): string[] => inline(abi, y).errors.map((e) => e.message);
 
 t.test('contend: N and {repeat: N} expand to Case.contend and isolate the case', async (t) => {
