@@ -23,6 +23,7 @@ import { RFLAGS_USER_DEFAULT } from '../abi/constants.js';
 import { GPRS64, type Case, type Gpr, type Operand } from '../harness/contracts.js';
 import { createNativeTarget } from '../harness/targets/native.js';
 import { defaultProbeDir, encodeCase, probePath } from '../harness/targets/probe-runner.js';
+import { median } from './lib.js';
 
 const quick = process.argv.includes('--quick');
 const forkOnly = process.argv.includes('--fork-only');
@@ -53,10 +54,6 @@ function cases(n: number, isolate: boolean, nr = GETPID): Case[] {
   }));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-}
 
 /** CPU time (ms) and minor page faults of one program run, its children included. */
 function cpuOf(cpuOfBin: string, input: string, argv: string[]): { ms: number; faults: number } {

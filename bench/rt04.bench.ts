@@ -7,6 +7,7 @@ import { getProfile } from '../sim/profiles.js';
 import { createNativeTarget } from '../harness/targets/native.js';
 import { defaultProbeDir } from '../harness/targets/probe-runner.js';
 import type { Case } from '../harness/contracts.js';
+import { median, nativeMsPerCase } from './lib.js';
 
 const plain: Case = {
   id: 'bench/rt04@x86_64', spec: 'bench', abi: 'x86_64', entry: 'syscall', code: '64', nr: 39n,
@@ -15,10 +16,6 @@ const plain: Case = {
 };
 const bp: Case = { ...plain, breakpoint: { at: 'next_ip' } };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 // Simulator: per-case time, median of 5 rounds of 2000 cases.
 const prof = getProfile('linux-7.0-intel');
@@ -38,16 +35,8 @@ if (process.platform === 'linux' && process.arch === 'x64') {
   const target = createNativeTarget({ probeDir: defaultProbeDir() });
   try {
     for (const [name, c] of [['native getpid (forked child)', plain], ['native getpid + breakpoint (forked child, SIGTRAP)', bp]] as const) {
-      const batch = Array.from({ length: 100 }, (_, i) => ({ ...c, id: `${c.id}-${i}` }));
-      await target.run(batch.slice(0, 10));
-      const rounds: number[] = [];
-      for (let r = 0; r < 5; r++) {
-        const t0 = process.hrtime.bigint();
-        const obs = await target.run(batch);
-        rounds.push(Number(process.hrtime.bigint() - t0) / batch.length / 1e6);
-        if (obs.some((o) => o.outcome === 'error')) throw new Error(`${name}: ${obs.find((o) => o.outcome === 'error')!.reason}`);
-      }
-      console.log(`${name}: ${median(rounds).toFixed(3)} ms/case`);
+      const ms = await nativeMsPerCase(target, name, c, (o) => o.outcome !== 'error');
+      console.log(`${name}: ${ms.toFixed(3)} ms/case`);
     }
   } finally {
     await target.close?.();

@@ -4,6 +4,7 @@
 import { runCase } from '../sim/kernel/run.js';
 import { getProfile } from '../sim/profiles.js';
 import type { Case } from '../harness/contracts.js';
+import { median } from './lib.js';
 
 const base: Case = {
   id: 'bench/sched@x86_64', spec: 'bench', abi: 'x86_64', entry: 'syscall', code: '64', nr: 35n,
@@ -18,10 +19,6 @@ const variants: [string, Case][] = [
   ['getpid', { ...base, nr: 39n, regs: { rax: { lit: 39n } }, memory: [] }],
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 for (const prof of ['linux-7.0-amd', 'linux-4.0-amd']) {
   const p = getProfile(prof);

@@ -8,6 +8,7 @@ import { getProfile } from '../sim/profiles.js';
 import { createNativeTarget } from '../harness/targets/native.js';
 import { defaultProbeDir } from '../harness/targets/probe-runner.js';
 import type { Case, MemRegion } from '../harness/contracts.js';
+import { median, nativeMsPerCase } from './lib.js';
 
 const region = (name: string, size: number, hex = ''): MemRegion =>
   ({ name, size, hex, fill: 0, prot: 'rw', place: 'low32', readback: true });
@@ -21,10 +22,6 @@ const read: Case = {
 const withSetup: Case = { ...read, setup: [{ name: 'modify_ldt', nr: 154n, args: [{ lit: 0x11n }, { ref: 'buf', name: 'u' }, { lit: 16n }] }] };
 const cases = [['modify_ldt read, no LDT (isolated)', read], ['modify_ldt write (set-up) + read', withSetup]] as const;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 // Simulator: per-case time, median of 5 rounds of 2000 cases, after a warm-up.
 const prof = getProfile('linux-7.0-intel');
@@ -44,16 +41,8 @@ if (process.platform === 'linux' && process.arch === 'x64') {
   const target = createNativeTarget({ probeDir: defaultProbeDir() });
   try {
     for (const [name, c] of cases) {
-      const batch = Array.from({ length: 100 }, (_, i) => ({ ...c, id: `${c.id}-${i}` }));
-      await target.run(batch.slice(0, 10));
-      const rounds: number[] = [];
-      for (let r = 0; r < 5; r++) {
-        const t0 = process.hrtime.bigint();
-        const obs = await target.run(batch);
-        rounds.push(Number(process.hrtime.bigint() - t0) / batch.length / 1e6);
-        if (obs.some((o) => o.outcome !== 'returned')) throw new Error(`${name}: ${obs.find((o) => o.outcome !== 'returned')!.reason}`);
-      }
-      console.log(`native ${name}: ${median(rounds).toFixed(3)} ms/case`);
+      const ms = await nativeMsPerCase(target, name, c, (o) => o.outcome === 'returned');
+      console.log(`native ${name}: ${ms.toFixed(3)} ms/case`);
     }
   } finally {
     await target.close?.();

@@ -6,8 +6,8 @@ import { loadSpecs } from '../harness/spec/load.js';
 import { expandSpec, type ExpandedCase } from '../harness/spec/expand.js';
 import { check } from '../harness/check.js';
 import type { Observation } from '../harness/contracts.js';
+import { median } from './lib.js';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const tImport = performance.now();
 let r = await loadSpecs(['specs']);

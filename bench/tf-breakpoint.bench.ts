@@ -6,6 +6,7 @@
 import { runCase } from '../sim/kernel/run.js';
 import { getProfile } from '../sim/profiles.js';
 import type { Case } from '../harness/contracts.js';
+import { median } from './lib.js';
 
 const plain: Case = {
   id: 'bench/tf@x86_64', spec: 'bench', abi: 'x86_64', entry: 'syscall', code: '64', nr: 39n,
@@ -15,10 +16,6 @@ const plain: Case = {
 const tf: Case = { ...plain, rflags: 0x302n, flags: ['TF'] };
 const tfBp: Case = { ...tf, breakpoint: { at: 'next_ip' } };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 // Per-case time, median of 5 rounds of 2000 cases after 200 warm-up runs.
 const prof = getProfile('linux-7.0-intel');
